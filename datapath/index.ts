@@ -1,0 +1,2 @@
+// Public API of flagella/datapath. Nothing outside this folder imports its internals.
+export {};

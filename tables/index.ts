@@ -1,0 +1,2 @@
+// Public API of flagella/tables. Nothing outside this folder imports its internals.
+export {};
