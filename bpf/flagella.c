@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The flagella datapath: one object, loaded once, driven only by map state.
+ *
+ *   flg_tc_ingress  tcx ingress on host-side veths and devices: service DNAT
+ *                   (forward path) and reverse NAT of backend replies.
+ *   flg_tc_egress   tcx egress: reverse NAT for replies leaving a device whose
+ *                   ingress did the DNAT (idempotent with the ingress one),
+ *                   and the hook for policy into an endpoint.
+ *   flg_xdp         the forward path for physical NICs; replies go through
+ *                   flg_tc_egress. Not for veths (it costs the peer its TSO).
+ *
+ * Programs sit in SEC("tc"): libbpf 1.1 knows no tcx sections, and a
+ * SCHED_CLS program attaches as tcx through BPF_LINK_CREATE all the same.
+ */
+#include "lib/defs.h"
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/ct.h"
+#include "lib/lb.h"
+#include "lib/nat.h"
+#include "lib/metrics.h"
+#include "lib/policy.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline const struct flg_config *flg_config_get(void)
+{
+	__u32 zero = 0;
+	const struct flg_config *cfg = bpf_map_lookup_elem(&flg_config, &zero);
+	if (!cfg || !(cfg->flags & FLG_CFG_F_ENABLED))
+		return NULL;
+	return cfg;
+}
+
+/* tc sees the linear part of the skb only; pull the headers in when a
+ * (rare) non-linear skb has them in fragments. */
+static __always_inline void flg_tc_linearize(struct __sk_buff *skb)
+{
+	__u32 linear = skb->data_end - skb->data;
+	if (linear < FLG_MAX_HDR_LEN && skb->len > linear)
+		bpf_skb_pull_data(skb, skb->len < FLG_MAX_HDR_LEN ? skb->len : FLG_MAX_HDR_LEN);
+}
+
+/* Maps a parse outcome that is not FLG_PARSE_OK to its reason. */
+static __always_inline __u32 flg_parse_reason(int parsed)
+{
+	if (parsed == FLG_PARSE_FRAGMENT)
+		return FLG_REASON_PASSED_FRAGMENT;
+	if (parsed == FLG_PARSE_MALFORMED)
+		return FLG_REASON_DROP_MALFORMED;
+	return FLG_REASON_PASSED;
+}
+
+static __always_inline int flg_tc_verdict(__u32 reason)
+{
+	return reason >= FLG_REASON_DROP_FIRST ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+SEC("tc")
+int flg_tc_ingress(struct __sk_buff *skb)
+{
+	const struct flg_config *cfg = flg_config_get();
+	if (!cfg)
+		return TC_ACT_OK;
+
+	flg_tc_linearize(skb);
+	struct flg_pkt pkt = { .len = skb->len };
+	struct flg_lb_target t = {};
+	int parsed = flg_parse((void *)(long)skb->data, (void *)(long)skb->data_end, &pkt);
+	__u32 reason;
+
+	if (parsed != FLG_PARSE_OK) {
+		reason = flg_parse_reason(parsed);
+		goto out;
+	}
+
+	reason = flg_lb4_forward(cfg, &pkt, &t);
+	if (reason == FLG_REASON_FORWARDED) {
+		if (flg_tc_nat4(skb, &pkt, 1, t.addr, t.port)) {
+			reason = FLG_REASON_DROP_CSUM_ERROR;
+			goto out;
+		}
+		/* Policy hook: after DNAT, on the backend's identity. */
+		reason = flg_policy_to_backend(cfg, &pkt, &t);
+	} else if (reason == FLG_REASON_PASSED && flg_lb4_reverse(cfg, &pkt, &t)) {
+		reason = flg_tc_nat4(skb, &pkt, 0, t.addr, t.port) ? FLG_REASON_DROP_CSUM_ERROR
+								   : FLG_REASON_REVERSE_NAT;
+	}
+out:
+	flg_account(cfg, reason, FLG_HOOK_TC_INGRESS, skb->ifindex, &pkt, t.backend_id, t.rev_nat_index);
+	return flg_tc_verdict(reason);
+}
+
+/*
+ * Egress counts only what it acts on (reverse NAT, drops): every packet it
+ * passes was already counted where it entered.
+ */
+SEC("tc")
+int flg_tc_egress(struct __sk_buff *skb)
+{
+	const struct flg_config *cfg = flg_config_get();
+	if (!cfg)
+		return TC_ACT_OK;
+
+	flg_tc_linearize(skb);
+	struct flg_pkt pkt = { .len = skb->len };
+	struct flg_lb_target t = {};
+	if (flg_parse((void *)(long)skb->data, (void *)(long)skb->data_end, &pkt) != FLG_PARSE_OK)
+		return TC_ACT_OK;
+
+	__u32 reason = FLG_REASON_PASSED;
+	if (flg_lb4_reverse(cfg, &pkt, &t))
+		reason = flg_tc_nat4(skb, &pkt, 0, t.addr, t.port) ? FLG_REASON_DROP_CSUM_ERROR
+								   : FLG_REASON_REVERSE_NAT;
+	if (reason == FLG_REASON_PASSED) {
+		/* Policy hook: traffic into the endpoint behind this interface. */
+		reason = flg_policy_into_endpoint(cfg, &pkt, skb->ifindex);
+		if (reason == FLG_REASON_PASSED)
+			return TC_ACT_OK;
+	}
+	flg_account(cfg, reason, FLG_HOOK_TC_EGRESS, skb->ifindex, &pkt, t.backend_id, t.rev_nat_index);
+	return flg_tc_verdict(reason);
+}
+
+SEC("xdp")
+int flg_xdp(struct xdp_md *ctx)
+{
+	const struct flg_config *cfg = flg_config_get();
+	if (!cfg)
+		return XDP_PASS;
+
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct flg_pkt pkt = { .len = data_end - data };
+	struct flg_lb_target t = {};
+	int parsed = flg_parse(data, data_end, &pkt);
+	__u32 reason;
+
+	if (parsed != FLG_PARSE_OK) {
+		reason = flg_parse_reason(parsed);
+		goto out;
+	}
+	reason = flg_lb4_forward(cfg, &pkt, &t);
+	if (reason == FLG_REASON_FORWARDED) {
+		if (flg_xdp_dnat4(ctx, &pkt, t.addr, t.port)) {
+			reason = FLG_REASON_DROP_MALFORMED;
+			goto out;
+		}
+		reason = flg_policy_to_backend(cfg, &pkt, &t);
+	}
+out:
+	flg_account(cfg, reason, FLG_HOOK_XDP, ctx->ingress_ifindex, &pkt, t.backend_id, t.rev_nat_index);
+	return reason >= FLG_REASON_DROP_FIRST ? XDP_DROP : XDP_PASS;
+}
