@@ -1,0 +1,241 @@
+// Network-namespace topologies for end-to-end tests, benchmarks and the demo:
+// namespaces, veth pairs, addresses, routes, forwarding, checksum offload,
+// and processes run inside namespaces. Everything created is recorded and
+// removed by destroy(), which also runs at process exit if a test crashed
+// before its finally block. Names carry the pid, so parallel runs never meet.
+//
+// Processes enter a namespace with `nsenter --net=/var/run/netns/<ns>`,
+// never `ip netns exec`: that remounts /sys and hides /sys/fs/bpf.
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export interface Netns {
+  /** Full namespace name, as in /var/run/netns. */
+  readonly name: string;
+  readonly path: string;
+}
+
+export interface VethEnd {
+  ns: Netns;
+  /** Interface name (at most 15 characters). */
+  name: string;
+  /** Address with prefix length, e.g. "10.200.1.1/24". */
+  address?: string;
+}
+
+export interface VethOptions {
+  /** Turn off tx checksum offload on both ends, so the receiving stack
+   * verifies full checksums (veths otherwise pass CHECKSUM_PARTIAL and hide
+   * a wrong L4 checksum). Default true. */
+  txChecksumOff?: boolean;
+}
+
+export class CommandError extends Error {
+  constructor(
+    readonly command: string,
+    readonly stderr: string,
+  ) {
+    super(`${command} failed: ${stderr.trim()}`);
+    this.name = 'CommandError';
+  }
+}
+
+function run(cmd: string, args: readonly string[], timeoutMs = 30_000): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+  } catch (err) {
+    const e = err as { stderr?: string | Buffer; message: string };
+    throw new CommandError(`${cmd} ${args.join(' ')}`, e.stderr ? String(e.stderr) : e.message);
+  }
+}
+
+const liveTopologies = new Set<NetTopology>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const t of liveTopologies) t.destroy();
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const t of liveTopologies) t.destroy();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
+/** A set of namespaces and the processes running in them, removed together. */
+export class NetTopology {
+  /** Unique prefix of every namespace and interface name: "f<pid>". */
+  readonly prefix: string;
+  private readonly namespaces: Netns[] = [];
+  private readonly children = new Set<ChildProcess>();
+  private destroyed = false;
+  private vethCount = 0;
+
+  constructor(tag = '') {
+    this.prefix = `f${process.pid}${tag}`;
+    installExitHook();
+    liveTopologies.add(this);
+  }
+
+  /** Creates namespace `<prefix>-<short>` with loopback up. */
+  namespace(short: string): Netns {
+    const name = `${this.prefix}-${short}`;
+    if (existsSync(`/var/run/netns/${name}`)) run('ip', ['netns', 'delete', name]);
+    run('ip', ['netns', 'add', name]);
+    const ns: Netns = { name, path: `/var/run/netns/${name}` };
+    this.namespaces.push(ns);
+    this.exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
+    return ns;
+  }
+
+  /** Runs a command inside a namespace and returns its stdout. */
+  exec(ns: Netns, cmd: string, args: readonly string[], timeoutMs?: number): string {
+    return run('nsenter', [`--net=${ns.path}`, cmd, ...args], timeoutMs);
+  }
+
+  /** Creates a veth pair with one end in each namespace, addressed and up. */
+  veth(a: VethEnd, b: VethEnd, opts: VethOptions = {}): void {
+    for (const end of [a, b]) {
+      if (end.name.length > 15) throw new Error(`interface name too long (max 15): ${end.name}`);
+    }
+    // Created in a's namespace with a temporary peer name, so two pairs can
+    // both name their far end "eth0" without colliding anywhere.
+    const tmpPeer = `${this.prefix}p${this.vethCount++}`.slice(-15);
+    this.exec(a.ns, 'ip', ['link', 'add', a.name, 'type', 'veth', 'peer', 'name', tmpPeer]);
+    this.exec(a.ns, 'ip', ['link', 'set', tmpPeer, 'netns', b.ns.path]);
+    this.exec(b.ns, 'ip', ['link', 'set', tmpPeer, 'name', b.name]);
+    for (const end of [a, b]) {
+      if (end.address) this.exec(end.ns, 'ip', ['addr', 'add', end.address, 'dev', end.name]);
+      if (opts.txChecksumOff ?? true) this.exec(end.ns, 'ethtool', ['-K', end.name, 'tx', 'off']);
+      this.exec(end.ns, 'ip', ['link', 'set', end.name, 'up']);
+    }
+  }
+
+  /** Adds a route, e.g. route(ns, 'default', '10.200.1.1'). */
+  route(ns: Netns, destination: string, via: string): void {
+    this.exec(ns, 'ip', ['route', 'add', destination, 'via', via]);
+  }
+
+  /** Sets a sysctl inside the namespace (net.* keys are per namespace). */
+  sysctl(ns: Netns, key: string, value: string | number): void {
+    this.exec(ns, 'sysctl', ['-qw', `${key}=${value}`]);
+  }
+
+  /** IPv4 forwarding on, reverse-path filtering off (NATed replies would fail it). */
+  enableForwarding(ns: Netns): void {
+    this.sysctl(ns, 'net.ipv4.ip_forward', 1);
+    this.sysctl(ns, 'net.ipv4.conf.all.rp_filter', 0);
+    this.sysctl(ns, 'net.ipv4.conf.default.rp_filter', 0);
+  }
+
+  /** The ifindex of an interface inside a namespace. */
+  ifindex(ns: Netns, ifname: string): number {
+    const out = this.exec(ns, 'cat', [`/sys/class/net/${ifname}/ifindex`]);
+    return Number(out.trim());
+  }
+
+  /**
+   * Starts a process inside the namespace, in its own process group (killed
+   * with its children by kill() or destroy()). stdio defaults to pipes.
+   */
+  spawn(ns: Netns, cmd: string, args: readonly string[], opts: SpawnOptions = {}): ChildProcess {
+    const child = spawn('nsenter', [`--net=${ns.path}`, cmd, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...opts,
+      detached: true,
+    });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    return child;
+  }
+
+  /** Kills a spawned process group and waits (bounded) for the exit. */
+  async kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 5000): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    killGroup(child, signal);
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Kills every process and deletes every namespace (and so every veth in
+   * them). Idempotent; never throws. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    liveTopologies.delete(this);
+    for (const child of this.children) killGroup(child, 'SIGKILL');
+    this.children.clear();
+    for (const ns of this.namespaces.reverse()) {
+      try {
+        run('ip', ['netns', 'delete', ns.name]);
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/** Runs fn with a fresh topology and destroys it afterwards, also on failure. */
+export async function withTopology<T>(fn: (topo: NetTopology) => Promise<T>, tag = ''): Promise<T> {
+  const topo = new NetTopology(tag);
+  try {
+    return await fn(topo);
+  } finally {
+    topo.destroy();
+  }
+}
+
+/** Waits until a line matching `pattern` appears on the child's stdout (bounded). */
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    let stderr = '';
+    const onData = (d: Buffer) => {
+      buffered += d.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        if (pattern.test(line)) {
+          cleanup();
+          resolve(line);
+          return;
+        }
+      }
+    };
+    const onErr = (d: Buffer) => {
+      stderr += d.toString();
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`process exited (${code}) before printing ${pattern}: ${stderr.trim()}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${pattern}: ${stderr.trim()}`));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onErr);
+      child.off('exit', onExit);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onErr);
+    child.once('exit', onExit);
+  });
+}
