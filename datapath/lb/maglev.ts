@@ -17,6 +17,8 @@ export const DEFAULT_MAGLEV_SEED = 'JLfvgnHc2kaSUFaI';
 /** Fill value of an entry no backend took; only seen in a table with no backends. */
 export const MAGLEV_SENTINEL = 0xffffffff;
 
+const PERMUTATION_CACHE_LIMIT = 65536;
+
 /** A bad table size, seed or backend list. */
 export class MaglevError extends Error {
   override readonly name = 'MaglevError';
@@ -71,6 +73,7 @@ export class Maglev {
   readonly tableSize: number;
   readonly seeds: MaglevSeeds;
   private readonly encoder = new TextEncoder();
+  private readonly permutations = new Map<string, readonly [number, number]>();
 
   /** Throws MaglevError on a table size not in MAGLEV_TABLE_SIZES or a bad seed. */
   constructor(opts: MaglevOptions = {}) {
@@ -98,15 +101,16 @@ export class Maglev {
 
     // Preference list of backend i: offset_i, offset_i + skip_i, ... (mod M).
     // `position[i]` is the next place to try; no M×N permutation buffer.
-    const position = new Float64Array(l);
-    const skip = new Float64Array(l);
+    // Int32 arrays keep positions small integers, which V8 indexes fastest.
+    const position = new Int32Array(l);
+    const skip = new Int32Array(l);
     const weight = new Float64Array(l);
     const counter = new Float64Array(l);
     let weightSum = 0;
     sorted.forEach((be, i) => {
-      const [h1, h2] = murmur3x64128(this.encoder.encode(be.identity), this.seeds.murmur);
-      position[i] = Number(h1 % BigInt(m));
-      skip[i] = Number(h2 % BigInt(m - 1)) + 1;
+      const [offset, step] = this.permutation(be.identity);
+      position[i] = offset;
+      skip[i] = step;
       weight[i] = be.weight;
       weightSum += be.weight;
     });
@@ -115,6 +119,7 @@ export class Maglev {
     // (n+1)·weight is still below its counter; the taker adds the weight
     // sum. With equal weights this is plain round robin.
     for (let i = 0; i < l; i++) counter[i] = weight[i]! / l;
+    const ids = Uint32Array.from(sorted, (be) => be.id);
     const weighted = weightSum / l > 1;
 
     for (let n = 0; n < m; n++) {
@@ -125,16 +130,34 @@ export class Maglev {
         while ((n + 1) * weight[i]! < counter[i]!) i = (i + 1) % l;
         counter[i] = counter[i]! + weightSum;
       }
+      const step = skip[i]!;
       let pos = position[i]!;
       while (entries[pos] !== MAGLEV_SENTINEL) {
-        pos += skip[i]!;
+        pos += step;
         if (pos >= m) pos -= m;
       }
-      entries[pos] = sorted[i]!.id;
-      pos += skip[i]!;
+      entries[pos] = ids[i]!;
+      pos += step;
       position[i] = pos >= m ? pos - m : pos;
     }
     return entries;
+  }
+
+  /**
+   * (offset, skip) of an identity. Cached because a recompute usually keeps
+   * most backends; the cache is dropped whole when it grows past
+   * PERMUTATION_CACHE_LIMIT so it stays bounded under churn.
+   */
+  private permutation(identity: string): readonly [number, number] {
+    let p = this.permutations.get(identity);
+    if (p === undefined) {
+      const m = BigInt(this.tableSize);
+      const [h1, h2] = murmur3x64128(this.encoder.encode(identity), this.seeds.murmur);
+      p = [Number(h1 % m), Number(h2 % (m - 1n)) + 1];
+      if (this.permutations.size >= PERMUTATION_CACHE_LIMIT) this.permutations.clear();
+      this.permutations.set(identity, p);
+    }
+    return p;
   }
 
   private sortedBackends(backends: readonly MaglevBackend[]): { identity: string; id: number; weight: number }[] {
