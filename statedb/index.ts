@@ -1,2 +1,19 @@
 // Public API of flagella/statedb. Nothing outside this folder imports its internals.
-export {};
+export { DB } from './db.js';
+export type { AnyTable, DBOptions, WriteTxnOptions } from './db.js';
+export { Table } from './table.js';
+export type { InitializedState, KeyOfDef, SecondaryDefs, TableDef, Watched } from './table.js';
+export { Query, TableIndex, REVISION_INDEX_NAME } from './table-index.js';
+export { ReadTxn, WriteTxn } from './txn.js';
+export type { Txn, TxnStatus } from './txn.js';
+export type { Change, Entry } from './entry.js';
+export { ChangeIterator, StaleSnapshotError } from './changes.js';
+export type { ChangeBatch } from './changes.js';
+export { lpmIndex, multiIndex, nonUniqueIndex, uniqueIndex } from './indexes.js';
+export type { IndexDef, IndexKind } from './indexes.js';
+export { Keys } from './keys.js';
+export type { Int64, IPAddressInput, KeyType } from './keys.js';
+export { closedWatch, waitAny, WaitAbortedError, Watch } from './watch.js';
+export type { CommitEvent, CommitHook, CommittedTable, StateDBMetrics, TableFigures } from './hooks.js';
+export { noopMetrics } from './hooks.js';
+export * from './errors.js';

@@ -1,0 +1,258 @@
+// The database: the registry of tables and the current root. Readers take
+// the root (one field read, no allocation); write transactions lock tables
+// and, at commit, swap in a new root holding their drafts, then close the
+// watches of what changed.
+import { DeleteRecord } from './entry.js';
+import type { Entry, StoredEntry } from './entry.js';
+import {
+  DuplicateIndexError,
+  DuplicateTableError,
+  InvalidTableNameError,
+  PrimaryIndexNotUniqueError,
+  TableLockedError,
+  UnsupportedIndexOperationError,
+  ValidationError,
+} from './errors.js';
+import { deepFreezeWanted } from './freeze.js';
+import type { CommitEvent, CommitHook, CommittedTable, StateDBMetrics } from './hooks.js';
+import { noopMetrics } from './hooks.js';
+import type { SecondaryDefs, TableDB, TableDef } from './table.js';
+import { Table } from './table.js';
+import type { TableState } from './table-state.js';
+import { ReadTxn, WriteTxn } from './txn.js';
+import type { TableTxn } from './txn.js';
+import { validateTable } from './validate.js';
+
+const TABLE_NAME = /^[a-z][a-z0-9_-]{0,30}$/;
+
+export interface DBOptions {
+  /** Check every index invariant after every commit (default: FLAGELLA_STATEDB_VALIDATE=1). */
+  readonly validate?: boolean;
+  /** Metrics sink (default: no-op). */
+  readonly metrics?: StateDBMetrics;
+}
+
+/** Options of one write transaction. */
+export interface WriteTxnOptions {
+  /** Who holds the locks, shown in "table is locked" errors (default: "write transaction #N"). */
+  readonly holder?: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTable = Table<any, any, any>;
+
+export class DB implements TableDB {
+  /** True when every commit is validated (slow: O(table size) per commit). */
+  readonly validate: boolean;
+  /** @internal */ readonly deepFreeze: boolean;
+  private readonly metrics: StateDBMetrics;
+  private root: ReadTxn;
+  private readonly tableList: AnyTable[] = [];
+  private readonly byName = new Map<string, AnyTable>();
+  private hooks: CommitHook[] = [];
+  private txnCount = 0;
+
+  constructor(opts: DBOptions = {}) {
+    this.validate = opts.validate ?? process.env.FLAGELLA_STATEDB_VALIDATE === '1';
+    this.deepFreeze = deepFreezeWanted(this.validate);
+    this.metrics = opts.metrics ?? noopMetrics;
+    this.root = new ReadTxn([], this);
+  }
+
+  /**
+   * Creates and registers a table. Throws InvalidTableNameError,
+   * DuplicateTableError, PrimaryIndexNotUniqueError (also for a multi-key
+   * primary), UnsupportedIndexOperationError (LPM primary) or
+   * DuplicateIndexError. Index names are checked when the index is defined.
+   */
+  newTable<T, PK, S extends SecondaryDefs<T> = Record<never, never>>(def: TableDef<T, PK, S>): Table<T, PK, S> {
+    if (typeof def.name !== 'string' || !TABLE_NAME.test(def.name)) {
+      throw new InvalidTableNameError(
+        `invalid table name ${JSON.stringify(def.name)}: must match ${TABLE_NAME.source} (lowercase letter first, at most 31 characters)`,
+      );
+    }
+    if (this.byName.has(def.name)) throw new DuplicateTableError(def.name);
+    if (def.primary.kind === 'lpm') {
+      throw new UnsupportedIndexOperationError(`table "${def.name}": an LPM index cannot be the primary index`);
+    }
+    if (!def.primary.unique || def.primary.multi) {
+      throw new PrimaryIndexNotUniqueError(
+        `table "${def.name}": primary index "${def.primary.name}" must be a unique single-key index`,
+      );
+    }
+    const names = new Set([def.primary.name]);
+    for (const idx of Object.values(def.secondary ?? {})) {
+      if (names.has(idx.name)) throw new DuplicateIndexError(`table "${def.name}": duplicate index name "${idx.name}"`);
+      names.add(idx.name);
+    }
+    const table = new Table<T, PK, S>(this, def, this.tableList.length);
+    this.tableList.push(table);
+    this.byName.set(def.name, table);
+    this.root = new ReadTxn([...this.root.states, table.initial], this);
+    return table;
+  }
+
+  /** The current committed state of every table. Costs one field read; allocates nothing. */
+  readTxn(): ReadTxn {
+    return this.root;
+  }
+
+  /**
+   * Opens a write transaction locking `tables` (duplicates are fine). Throws
+   * TableLockedError (naming the table and the holder) when another open
+   * write transaction holds one of them; nothing is locked then.
+   */
+  writeTxn(tables: AnyTable | readonly AnyTable[], opts: WriteTxnOptions = {}): WriteTxn {
+    const list = Array.isArray(tables) ? (tables as readonly AnyTable[]) : [tables as AnyTable];
+    for (const t of list) {
+      if (this.tableList[t.pos] !== t) throw new UnsupportedIndexOperationError(`table "${t.name}" is not in this DB`);
+      if (t.lockedBy !== null) throw new TableLockedError(t.name, t.lockedBy.holder);
+    }
+    const id = ++this.txnCount;
+    const openedAt = this.metrics === noopMetrics ? 0 : performance.now();
+    return new WriteTxn(this, this.root, list, opts.holder ?? `write transaction #${id}`, openedAt);
+  }
+
+  /**
+   * Runs fn in a write transaction over `tables` and commits; if fn throws,
+   * aborts and rethrows. Returns fn's result.
+   */
+  write<R>(tables: AnyTable | readonly AnyTable[], fn: (txn: WriteTxn) => R, opts?: WriteTxnOptions): R {
+    const txn = this.writeTxn(tables, opts);
+    try {
+      const result = fn(txn);
+      txn.commit();
+      return result;
+    } finally {
+      txn.abort();
+    }
+  }
+
+  /** Every table, in creation order. */
+  tables(): readonly AnyTable[] {
+    return this.tableList;
+  }
+
+  /** The table with this name, or undefined. */
+  table(name: string): AnyTable | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Adds a commit hook (see CommitHook); returns a function removing it. */
+  onCommit(hook: CommitHook): () => void {
+    this.hooks = [...this.hooks, hook];
+    return () => {
+      this.hooks = this.hooks.filter((h) => h !== hook);
+    };
+  }
+
+  /** @internal */
+  latestStates(): readonly TableState<unknown>[] {
+    return this.root.states;
+  }
+
+  /** @internal Called by WriteTxn.commit. */
+  commitTxn(txn: WriteTxn): ReadTxn {
+    const changed: TableTxn<unknown>[] = [];
+    for (const tt of txn.tableTxns.values()) if (tt.modified) changed.push(tt);
+    if (changed.length === 0) {
+      this.release(txn);
+      return this.root;
+    }
+    const states = this.root.states.slice();
+    const initDone = [];
+    for (const tt of changed) {
+      const d = tt.draft;
+      const b = tt.base;
+      d.seal();
+      // The hash index of the latest state moves to the new state; the base
+      // (now an old snapshot) answers gets from its tree from here on.
+      let latest = b.latest;
+      b.latest = null;
+      if (latest === null) latest = new Map(rebuildLatest(d));
+      else {
+        for (const r of tt.log) {
+          if (r instanceof DeleteRecord) latest.delete(r.key);
+          else latest.set(r.key, r);
+        }
+      }
+      d.latest = latest;
+      if (d.init !== null && d.init.pending.length === 0) {
+        initDone.push(d.init.watch);
+        d.init = null;
+      }
+      states[tt.table.pos] = d;
+    }
+    this.root = new ReadTxn(states, this);
+    // Visible from here on: now close watches, then release the locks.
+    for (const tt of changed) (tt.table as AnyTable).afterCommit(tt);
+    for (const w of initDone) w.close();
+    this.release(txn);
+    this.afterCommit(txn, changed);
+    return this.root;
+  }
+
+  /** @internal Called by WriteTxn.abort. */
+  abortTxn(txn: WriteTxn): void {
+    for (const tt of txn.tableTxns.values()) tt.endWatch?.close();
+    this.release(txn);
+  }
+
+  private release(txn: WriteTxn): void {
+    for (const tt of txn.tableTxns.values()) {
+      if (tt.table.lockedBy === txn) tt.table.lockedBy = null;
+    }
+  }
+
+  private afterCommit(txn: WriteTxn, changed: TableTxn<unknown>[]): void {
+    if (this.validate) {
+      const problems: string[] = [];
+      for (const tt of changed) problems.push(...validateTable(tt.table as AnyTable, tt.draft));
+      if (problems.length > 0) {
+        throw new ValidationError(`statedb validation failed after commit:\n  ${problems.slice(0, 20).join('\n  ')}`);
+      }
+    }
+    if (this.metrics !== noopMetrics) {
+      this.metrics.writeTxnCommitted(txn.tableNames, performance.now() - txn.openedAt);
+      for (const tt of changed) {
+        const t = tt.table as AnyTable;
+        this.metrics.tableFigures({
+          table: t.name,
+          objects: tt.draft.primary.size,
+          revision: tt.draft.revision,
+          graveyard: t.graveyardSize,
+          deleteTrackers: t.deleteTrackers,
+        });
+      }
+    }
+    if (this.hooks.length > 0) this.runHooks(changed);
+  }
+
+  private runHooks(changed: TableTxn<unknown>[]): void {
+    const tables: CommittedTable[] = changed.map((tt) => {
+      const finals = new Map<string, Entry<unknown> & { deleted: boolean; key: string }>();
+      for (const r of tt.log) finals.set(r.key, r);
+      const upserted: Entry<unknown>[] = [];
+      const deleted: Entry<unknown>[] = [];
+      for (const r of finals.values()) (r.deleted ? deleted : upserted).push(r);
+      upserted.sort((a, b) => a.revision - b.revision);
+      deleted.sort((a, b) => a.revision - b.revision);
+      return { table: tt.table, revision: tt.draft.revision, upserted, deleted, restored: tt.restored };
+    });
+    const event: CommitEvent = { tables };
+    const errors: unknown[] = [];
+    for (const hook of this.hooks) {
+      try {
+        hook(event);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new AggregateError(errors, 'commit hooks failed');
+  }
+}
+
+function* rebuildLatest<T>(st: TableState<T>): Generator<[string, StoredEntry<T>]> {
+  for (let c = st.primary.cursor(); c.valid; c.next()) yield [c.key, c.value];
+}

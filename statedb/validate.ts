@@ -1,0 +1,93 @@
+// Validation mode (FLAGELLA_STATEDB_VALIDATE=1, on in tests): after every
+// commit, check each changed table's indexes against its primary index.
+// O(table size) per commit: a test and debugging aid, not for production.
+import { describeKey } from './binary.js';
+import type { StoredEntry } from './entry.js';
+import { splitLpmKey } from './indexes.js';
+import { LpmTrie } from './lpm-trie.js';
+import type { SecondaryIndex } from './secondary-index.js';
+import type { TableState } from './table-state.js';
+import type { Graveyard } from './graveyard.js';
+import type { IndexDef } from './indexes.js';
+
+/** What validation reads from a table. */
+export interface ValidatedTable<T> {
+  readonly name: string;
+  readonly primaryDef: IndexDef<T, unknown>;
+  readonly secondaryIndexes: readonly SecondaryIndex<T>[];
+  readonly graveyard: Graveyard<T>;
+}
+
+/** Returns every broken invariant of `st` (empty when consistent), each prefixed with the table name. */
+export function validateTable<T>(t: ValidatedTable<T>, st: TableState<T>): string[] {
+  const problems: string[] = [];
+  const add = (p: string): void => {
+    problems.push(`table "${t.name}": ${p}`);
+  };
+  for (const p of st.primary.check()) add(`primary tree: ${p}`);
+  for (const p of st.byRevision.check()) add(`revision tree: ${p}`);
+  if (st.byRevision.size !== st.primary.size) {
+    add(`revision index has ${st.byRevision.size} entries, primary ${st.primary.size}`);
+  }
+  const expected = t.secondaryIndexes.map(() => 0);
+  for (let c = st.primary.cursor(); c.valid; c.next()) {
+    const e = c.value;
+    const pk = c.key;
+    if (e.key !== pk) add(`entry under ${describeKey(pk)} carries key ${describeKey(e.key)}`);
+    if (t.primaryDef.keyOf(e.object) !== pk) add(`object under ${describeKey(pk)} has another primary key`);
+    if (!Object.isFrozen(e.object) && typeof e.object === 'object' && e.object !== null) {
+      add(`object under ${describeKey(pk)} is not frozen`);
+    }
+    if (e.revision > st.revision || e.revision <= 0) add(`entry revision ${e.revision} outside 1..${st.revision}`);
+    if (st.byRevision.get(e.revision) !== e) add(`revision index misses ${describeKey(pk)} at ${e.revision}`);
+    for (const si of t.secondaryIndexes) {
+      const keys = si.keysOf(e.object);
+      expected[si.pos]! += keys.length;
+      for (const k of keys) {
+        if (!holds(st.secondary[si.pos]!, si, k, e)) add(`index "${si.def.name}" misses ${describeKey(pk)} under ${describeKey(k)}`);
+      }
+    }
+  }
+  for (let c = st.byRevision.cursor(); c.valid; c.next()) {
+    if (c.value.revision !== c.key) add(`revision index key ${c.key} holds revision ${c.value.revision}`);
+    if (st.primary.get(c.value.key) !== c.value) add(`revision index holds a stale entry at ${c.key}`);
+  }
+  for (const si of t.secondaryIndexes) {
+    const store = st.secondary[si.pos]!;
+    const structural = store.check();
+    for (const p of structural) add(`index "${si.def.name}": ${p}`);
+    if (store.size !== expected[si.pos]) {
+      add(`index "${si.def.name}" has ${store.size} entries, objects have ${expected[si.pos]} keys`);
+    }
+    for (const e of entriesOf(store)) {
+      if (st.primary.get(e.key) !== e) add(`index "${si.def.name}" points at a stale entry of ${describeKey(e.key)}`);
+    }
+  }
+  if (st.latest !== null) {
+    if (st.latest.size !== st.primary.size) add(`hash index has ${st.latest.size} entries, primary ${st.primary.size}`);
+    for (const [k, e] of st.latest) if (st.primary.get(k) !== e) add(`hash index disagrees on ${describeKey(k)}`);
+  }
+  for (const p of t.graveyard.check(st.revision)) add(p);
+  for (const r of t.graveyard.retained()) {
+    const alive = st.primary.get(r.key);
+    if (alive !== undefined && alive.revision < r.revision) add(`deleted ${describeKey(r.key)} still alive at an older revision`);
+  }
+  if (st.init !== null && new Set(st.init.pending).size !== st.init.pending.length) add('duplicate pending initializer');
+  return problems;
+}
+
+function holds<T>(store: TableState<T>['secondary'][number], si: SecondaryIndex<T>, key: string, e: StoredEntry<T>): boolean {
+  if (store instanceof LpmTrie) {
+    const { addr, bits } = splitLpmKey(key);
+    return (store.exact(addr, bits) ?? []).some((it) => it.value === e && it.sortKey === e.key);
+  }
+  return store.get(si.storageKey(key, e.key)) === e;
+}
+
+function* entriesOf<T>(store: TableState<T>['secondary'][number]): Generator<StoredEntry<T>> {
+  if (store instanceof LpmTrie) {
+    for (const node of store.entries()) for (const it of node.items) yield it.value;
+    return;
+  }
+  for (let c = store.cursor(); c.valid; c.next()) yield c.value;
+}
