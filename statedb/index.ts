@@ -17,3 +17,17 @@ export { closedWatch, waitAny, WaitAbortedError, Watch } from './watch.js';
 export type { CommitEvent, CommitHook, CommittedTable, StateDBMetrics, TableFigures } from './hooks.js';
 export { noopMetrics } from './hooks.js';
 export * from './errors.js';
+export {
+  describeTable,
+  formatRow,
+  getByString,
+  listByString,
+  lowerBoundByString,
+  prefixByString,
+  queryByString,
+  rowToJSON,
+  tableByName,
+  UnknownIndexError,
+  UnknownTableError,
+} from './tooling.js';
+export type { IndexInfo, TableInfo } from './tooling.js';
