@@ -33,6 +33,8 @@ export {
   type Prefix,
 } from './net/prefix.js';
 
+export type { Labels } from './labels.js';
+
 // Load balancing model.
 export {
   InvalidL3n4AddrError,
@@ -57,7 +59,6 @@ export {
   LB_ALGORITHM_ANNOTATIONS,
   SOURCE_RANGES_POLICY_ANNOTATION,
   type LBAlgorithm,
-  type Labels,
   type Service,
   type ServiceType,
   type SourceRangesPolicy,
@@ -110,3 +111,65 @@ export {
   serviceRow,
   type StatusCells,
 } from './loadbalancer/format.js';
+
+// Policy model.
+export {
+  SELECT_ALL,
+  formatLabelSelector,
+  isLabelKey,
+  isLabelValue,
+  parseLabelSelector,
+  selectorMatches,
+  selectsAll,
+  type LabelSelector,
+  type SelectorOperator,
+  type SelectorRequirement,
+} from './policy/label-selector.js';
+export {
+  fromNetworkPolicies,
+  fromNetworkPolicy,
+  type IPBlockPeer,
+  type NetworkPolicy,
+  type PodsPeer,
+  type PolicyPeer,
+  type PolicyPort,
+  type PolicyProtocol,
+  type PolicyRule,
+  type PolicyType,
+} from './policy/network-policy.js';
+export {
+  CIDR_IDENTITY_MAX,
+  CIDR_IDENTITY_MIN,
+  IdentityAllocator,
+  IdentityExhaustedError,
+  LOCAL_IDENTITY_FLAG,
+  NAMESPACE_IDENTITY_LABEL,
+  NAMESPACE_LABELS_IDENTITY_PREFIX,
+  POD_IDENTITY_MAX,
+  POD_IDENTITY_MIN,
+  ReservedIdentity,
+  canonicalLabels,
+  endpointIdentityLabels,
+  type IdentityAllocation,
+  type IdentityKind,
+  type RestoreReport,
+} from './policy/identity.js';
+export {
+  IP_PROTOCOL,
+  NAMESPACE_NAME_LABEL,
+  PolicyResolver,
+  canonicalEntries,
+  computeEndpointPolicy,
+  namespaceLabelsFor,
+  podsPeerMatches,
+  policyCIDRPrefixes,
+  policySelects,
+  type EndpointPolicy,
+  type NamedPort,
+  type PolicyContext,
+  type PolicyDirection,
+  type PolicyEndpoint,
+  type PolicyEntry,
+} from './policy/endpoint-policy.js';
+export { endpointsToRecompute, type PolicyChange } from './policy/policy-recompute.js';
+export { namedPortsOfPod } from './policy/pod-ports.js';

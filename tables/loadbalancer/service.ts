@@ -1,6 +1,7 @@
 // The service row: what a Kubernetes Service (or another source) says about
 // load balancing as a whole. Frontends point to it by name; it is not
 // reconciled itself.
+import type { Labels } from '../labels.js';
 
 export type TrafficPolicy = 'Cluster' | 'Local';
 export type LBAlgorithm = 'random' | 'maglev';
@@ -16,7 +17,6 @@ export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 /** Kubernetes' default ClientIP affinity timeout. */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;
 
-export type Labels = Readonly<Record<string, string>>;
 
 /** A service row: readonly plain data, JSON-serialisable. */
 export interface Service {
