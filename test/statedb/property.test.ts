@@ -119,7 +119,7 @@ class Run {
   touched: Set<number>[] = [new Set(), new Set()];
   txn: WriteTxn | undefined;
   readonly iterators: ChangeIterator<Row>[];
-  readonly replicas: Map<number, Row>[] = [new Map(), new Map()];
+  readonly replicas: Map<number, Row>[] = [new Map<number, Row>(), new Map<number, Row>()];
   readonly lastRev = [0, 0];
   private v = 0;
 
@@ -158,7 +158,7 @@ class Run {
     for (const i of locked) this.pending[i] = clone(this.committed[i]!);
   }
 
-  private write(op: Extract<Op, { t: 0 | 1 }>): void {
+  private write(op: Extract<Op, { kind: 'insert' | 'delete' | 'modify' }>): void {
     if (this.txn === undefined) this.begin(2);
     const table = this.tables[op.t]!;
     const txn = this.txn!;
