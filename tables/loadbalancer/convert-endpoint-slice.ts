@@ -86,24 +86,29 @@ function convertSlice(slice: V1EndpointSlice, source: string): EndpointSliceConv
     throw new FieldError('addressType', 'must be IPv4, IPv6 or FQDN', addressType);
   }
   const ports = slicePorts(slice);
-  const byKey = new Map<string, { key: Uint8Array; backend: Backend }>();
+  // Canonical address text identifies an address exactly, so it can key
+  // the merge; key bytes are only needed to sort several backends.
+  const byAddress = new Map<string, Backend>();
   arrayField(slice.endpoints, 'endpoints').forEach((ep, i) => {
     for (const backend of endpointBackends(ep, `endpoints[${i}]`, addressType === 'IPv4' ? 4 : 6, ports, serviceName, source)) {
-      const key = l3n4AddrKey(backend.address);
-      const id = Buffer.from(key).toString('latin1');
-      const seen = byKey.get(id);
+      const { ip, port, protocol } = backend.address;
+      const id = `${ip}|${port}|${protocol}`;
+      const seen = byAddress.get(id);
       if (seen === undefined) {
-        byKey.set(id, { key, backend });
+        byAddress.set(id, backend);
       } else {
         // The same address under two port names (or listed twice): one
         // backend serving both names; the first listing's conditions win.
-        const portNames = [...new Set([...seen.backend.portNames, ...backend.portNames])].sort();
-        byKey.set(id, { key, backend: { ...seen.backend, portNames } });
+        const portNames = [...new Set([...seen.portNames, ...backend.portNames])].sort();
+        byAddress.set(id, { ...seen, portNames });
       }
     }
   });
-  const backends = [...byKey.values()].sort((a, b) => compareBytes(a.key, b.key)).map((e) => e.backend);
-  return { sliceName, serviceName, backends };
+  const backends = [...byAddress.values()];
+  if (backends.length < 2) return { sliceName, serviceName, backends };
+  const keyed = backends.map((backend) => ({ backend, key: l3n4AddrKey(backend.address) }));
+  keyed.sort((a, b) => compareBytes(a.key, b.key));
+  return { sliceName, serviceName, backends: keyed.map((e) => e.backend) };
 }
 
 function slicePorts(slice: V1EndpointSlice): SlicePort[] {

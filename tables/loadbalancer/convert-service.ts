@@ -260,6 +260,7 @@ function loadBalancerIPs(svc: V1Service): string[] {
 }
 
 function sortIPs(ips: string[]): string[] {
+  if (ips.length < 2) return ips;
   return ips.sort((a, b) => compareBytes(l3n4AddrKey({ ip: a, port: 0, protocol: 'ANY', scope: 'external' }), l3n4AddrKey({ ip: b, port: 0, protocol: 'ANY', scope: 'external' })));
 }
 
@@ -269,6 +270,7 @@ function sortIPs(ips: string[]): string[] {
  * owned by the earlier, more specific type.
  */
 function sortAndDedupe(frontends: FrontendParams[]): FrontendParams[] {
+  if (frontends.length < 2) return frontends;
   const keyed = frontends.map((fe, order) => ({ fe, order, key: l3n4AddrKey(fe.address) }));
   keyed.sort((a, b) => compareBytes(a.key, b.key) || a.order - b.order);
   const out: FrontendParams[] = [];

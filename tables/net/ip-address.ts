@@ -113,19 +113,38 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 function parseIPv4(text: string): Uint8Array {
-  const parts = text.split('.');
-  if (parts.length !== 4) throw new InvalidAddressError(text, 'an IPv4 address has four dotted decimal parts');
+  // A hand-rolled scan: this runs for every address of every object
+  // converted, and split + regex per part cost several times more.
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i]!;
-    if (!/^[0-9]{1,3}$/.test(part)) throw new InvalidAddressError(text, `part ${JSON.stringify(part)} is not a decimal number`);
-    if (part.length > 1 && part.startsWith('0')) {
-      throw new InvalidAddressError(text, `part ${JSON.stringify(part)} has a leading zero`);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 0x2e; // a virtual '.' ends the last part
+    if (c >= 0x30 && c <= 0x39) {
+      if (digits === 0) leadingZero = c === 0x30;
+      value = value * 10 + (c - 0x30);
+      digits++;
+      continue;
     }
-    const value = Number(part);
-    if (value > 255) throw new InvalidAddressError(text, `part ${part} is above 255`);
-    out[i] = value;
+    if (c !== 0x2e) {
+      if (text.split('.').length !== 4) throw new InvalidAddressError(text, 'an IPv4 address has four dotted decimal parts');
+      throw new InvalidAddressError(text, `part ${JSON.stringify(text.split('.')[Math.min(part, 3)])} is not a decimal number`);
+    }
+    if (part > 3) throw new InvalidAddressError(text, 'an IPv4 address has four dotted decimal parts');
+    const partText = text.slice(i - digits, i);
+    if (digits === 0 || digits > 3) {
+      if (text.split('.').length !== 4) throw new InvalidAddressError(text, 'an IPv4 address has four dotted decimal parts');
+      throw new InvalidAddressError(text, `part ${JSON.stringify(partText)} is not a decimal number`);
+    }
+    if (leadingZero && digits > 1) throw new InvalidAddressError(text, `part ${JSON.stringify(partText)} has a leading zero`);
+    if (value > 255) throw new InvalidAddressError(text, `part ${partText} is above 255`);
+    out[part++] = value;
+    value = 0;
+    digits = 0;
   }
+  if (part !== 4) throw new InvalidAddressError(text, 'an IPv4 address has four dotted decimal parts');
   return out;
 }
 
