@@ -53,10 +53,13 @@ function nsTag(netns: string | undefined): string {
   return netns === undefined ? 'host' : basename(netns);
 }
 
-/** The pin name of a device's hook: "<netns>.<ifname>.<hook>". */
+/**
+ * The pin name of a device's hook: "<netns>:<ifname>:<hook>". bpffs refuses
+ * dots in names; ':' cannot occur in an interface name, and the namespace
+ * tag is reduced to [A-Za-z0-9_-], so the name parses back unambiguously.
+ */
 export function linkPinName(device: DeviceRef, hook: Hook): string {
-  const raw = `${nsTag(device.netns)}.${device.ifname}.${hook}`;
-  return raw.replace(/[^A-Za-z0-9_.@-]/g, '_');
+  return `${nsTag(device.netns).replace(/[^A-Za-z0-9_-]/g, '_')}:${device.ifname}:${hook}`;
 }
 
 function describe(device: DeviceRef): string {
@@ -90,7 +93,7 @@ export class LinkManager {
     const mode = opts.mode ?? 'tcx';
     mkdirSync(this.linkDir, { recursive: true, mode: 0o700 });
     for (const device of devices) {
-      if (!/^[^\s/]{1,15}$/.test(device.ifname)) throw new DatapathConfigError(`not a device name: '${device.ifname}'`);
+      if (!/^[^\s/:]{1,15}$/.test(device.ifname)) throw new DatapathConfigError(`not a device name: '${device.ifname}'`);
       if (mode === 'xdp' && !opts.forceXdpOnVeth && deviceDriver(device.ifname, device.netns) === 'veth') {
         throw new XdpOnVethError(describe(device));
       }
@@ -162,7 +165,7 @@ export class LinkManager {
    * device with no links is a no-op. Returns how many links were removed.
    */
   detach(device: DeviceRef): number {
-    const prefix = linkPinName(device, 'xdp').replace(/xdp$/, '');
+    const prefix = linkPinName(device, 'xdp').slice(0, -'xdp'.length);
     return this.removeWhere((name) => name.startsWith(prefix));
   }
 

@@ -139,11 +139,13 @@ export class NetTopology {
   }
 
   /**
-   * Starts a process inside the namespace, in its own process group (killed
-   * with its children by kill() or destroy()). stdio defaults to pipes.
+   * Starts a process inside the namespace (null: this process's namespace),
+   * in its own process group (killed with its children by kill() or
+   * destroy()). stdio defaults to pipes.
    */
-  spawn(ns: Netns, cmd: string, args: readonly string[], opts: SpawnOptions = {}): ChildProcess {
-    const child = spawn('nsenter', [`--net=${ns.path}`, cmd, ...args], {
+  spawn(ns: Netns | null, cmd: string, args: readonly string[], opts: SpawnOptions = {}): ChildProcess {
+    const [file, argv] = ns ? ['nsenter', [`--net=${ns.path}`, cmd, ...args]] : [cmd, [...args]];
+    const child = spawn(file, argv, {
       stdio: ['pipe', 'pipe', 'pipe'],
       ...opts,
       detached: true,
@@ -238,4 +240,34 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 10
     child.stderr?.on('data', onErr);
     child.once('exit', onExit);
   });
+}
+
+export interface LbTopology {
+  /** The namespace the datapath attaches in (a router between the others). */
+  host: Netns;
+  client: { ns: Netns; address: string; hostIf: string };
+  backends: { ns: Netns; address: string; hostIf: string }[];
+}
+
+/**
+ * The load-balancing topology: a client namespace and `backendCount` backend
+ * namespaces, each joined by a veth pair to a host namespace that forwards
+ * between them. Each leaf's interface is eth0 with a default route to the
+ * host side; the host-side interfaces are "to-client" and "to-b<i>".
+ * Addresses: client 10.201.0.2, backend i (1-based) 10.201.<i>.2, host
+ * sides .1. tx checksum offload is off everywhere, so a wrong NAT checksum
+ * is dropped by the receiving stack instead of hidden.
+ */
+export function createLbTopology(topo: NetTopology, backendCount = 2): LbTopology {
+  const host = topo.namespace('host');
+  topo.enableForwarding(host);
+  const leaf = (short: string, subnet: number, hostIf: string) => {
+    const ns = topo.namespace(short);
+    topo.veth({ ns: host, name: hostIf, address: `10.201.${subnet}.1/24` }, { ns, name: 'eth0', address: `10.201.${subnet}.2/24` });
+    topo.route(ns, 'default', `10.201.${subnet}.1`);
+    return { ns, address: `10.201.${subnet}.2`, hostIf };
+  };
+  const client = leaf('client', 0, 'to-client');
+  const backends = Array.from({ length: backendCount }, (_, i) => leaf(`b${i + 1}`, i + 1, `to-b${i + 1}`));
+  return { host, client, backends };
 }
