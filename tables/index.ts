@@ -161,6 +161,7 @@ export {
   canonicalEntries,
   computeEndpointPolicy,
   namespaceLabelsFor,
+  namespaceLabelsLookup,
   podsPeerMatches,
   policyCIDRPrefixes,
   policySelects,

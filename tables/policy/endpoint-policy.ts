@@ -71,17 +71,30 @@ export function policySelects(policy: NetworkPolicy, endpoint: Pick<PolicyEndpoi
   return policy.namespace === endpoint.namespace && selectorMatches(policy.podSelector, endpoint.labels);
 }
 
-/** True when a pods peer of `policy` matches the endpoint. */
+/** Memoises namespaceLabelsFor over one context (a new object per call was the hot spot). */
+export function namespaceLabelsLookup(ctx: Pick<PolicyContext, 'namespaceLabels'>): (namespace: string) => Labels {
+  const cache = new Map<string, Labels>();
+  return (namespace) => {
+    let labels = cache.get(namespace);
+    if (labels === undefined) {
+      labels = namespaceLabelsFor(ctx, namespace);
+      cache.set(namespace, labels);
+    }
+    return labels;
+  };
+}
+
+/** True when a pods peer of `policy` matches the endpoint; `nsLabels` gives a namespace's labels (see namespaceLabelsLookup). */
 export function podsPeerMatches(
   peer: PodsPeer,
   policy: NetworkPolicy,
   endpoint: Pick<PolicyEndpoint, 'namespace' | 'labels'>,
-  ctx: Pick<PolicyContext, 'namespaceLabels'>,
+  nsLabels: (namespace: string) => Labels,
 ): boolean {
   const inNamespace =
     peer.namespaceSelector === null
       ? endpoint.namespace === policy.namespace
-      : selectorMatches(peer.namespaceSelector, namespaceLabelsFor(ctx, endpoint.namespace));
+      : selectorMatches(peer.namespaceSelector, nsLabels(endpoint.namespace));
   return inNamespace && selectorMatches(peer.podSelector, endpoint.labels);
 }
 
@@ -122,10 +135,21 @@ interface ResolvedPeers {
  */
 export class PolicyResolver {
   private readonly peerCache = new Map<PolicyRule, ResolvedPeers>();
+  /** Egress entries of a rule do not depend on the subject: computed once per rule. */
+  private readonly egressCache = new Map<PolicyRule, readonly PolicyEntry[]>();
+  /**
+   * Results by (selecting policies, named ports): the pods of one workload
+   * share both, so they share one computation.
+   */
+  private readonly resultCache = new Map<string, EndpointPolicy>();
+  private readonly policyIndex: ReadonlyMap<NetworkPolicy, number>;
   private readonly cidrPrefixes: readonly { prefix: Prefix; identity: number }[];
+  private readonly nsLabels: (namespace: string) => Labels;
 
   constructor(private readonly ctx: PolicyContext) {
     this.cidrPrefixes = [...ctx.cidrIdentities].map(([text, identity]) => ({ prefix: parsePrefix(text), identity }));
+    this.policyIndex = new Map(ctx.policies.map((p, i) => [p, i]));
+    this.nsLabels = namespaceLabelsLookup(ctx);
   }
 
   /** The policies that select the endpoint. */
@@ -142,18 +166,37 @@ export class PolicyResolver {
    * Pure for a given context; never throws.
    */
   compute(endpoint: PolicyEndpoint): EndpointPolicy {
+    const selecting = this.selectingPolicies(endpoint);
+    const key = `${selecting.map((p) => this.policyIndex.get(p)).join(',')}|${namedPortsKey(endpoint.namedPorts)}`;
+    const cached = this.resultCache.get(key);
+    if (cached !== undefined) return cached;
     const entries: PolicyEntry[] = [];
     const enforced = { ingress: false, egress: false };
-    for (const policy of this.selectingPolicies(endpoint)) {
+    for (const policy of selecting) {
       for (const type of policy.policyTypes) {
         const direction: PolicyDirection = type === 'Ingress' ? 'ingress' : 'egress';
         enforced[direction] = true;
-        for (const rule of direction === 'ingress' ? policy.ingress : policy.egress) {
-          this.ruleEntries(policy, rule, direction, endpoint, entries);
+        if (direction === 'ingress') {
+          for (const rule of policy.ingress) this.ruleEntries(policy, rule, direction, endpoint, entries);
+        } else {
+          for (const rule of policy.egress) entries.push(...this.egressEntries(policy, rule, endpoint));
         }
       }
     }
-    return { enforced, entries: canonicalEntries(entries) };
+    const result: EndpointPolicy = { enforced, entries: canonicalEntries(entries) };
+    this.resultCache.set(key, result);
+    return result;
+  }
+
+  private egressEntries(policy: NetworkPolicy, rule: PolicyRule, subject: PolicyEndpoint): readonly PolicyEntry[] {
+    let entries = this.egressCache.get(rule);
+    if (entries === undefined) {
+      const out: PolicyEntry[] = [];
+      this.ruleEntries(policy, rule, 'egress', subject, out);
+      entries = canonicalEntries(out);
+      this.egressCache.set(rule, entries);
+    }
+    return entries;
   }
 
   private ruleEntries(policy: NetworkPolicy, rule: PolicyRule, direction: PolicyDirection, subject: PolicyEndpoint, out: PolicyEntry[]): void {
@@ -199,7 +242,7 @@ export class PolicyResolver {
           continue;
         }
         for (const ep of this.ctx.endpoints) {
-          if (podsPeerMatches(peer, policy, ep, this.ctx)) {
+          if (podsPeerMatches(peer, policy, ep, this.nsLabels)) {
             ids.add(ep.identity);
             pods.push(ep);
           }
@@ -232,6 +275,10 @@ export class PolicyResolver {
     }
     return ids;
   }
+}
+
+function namedPortsKey(namedPorts: readonly NamedPort[]): string {
+  return namedPorts.map((np) => `${np.name}/${np.protocol}/${np.port}`).join(',');
 }
 
 function resolveNamed(namedPorts: readonly NamedPort[], name: string, protocol: PolicyProtocol): number[] {

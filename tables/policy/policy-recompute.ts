@@ -8,6 +8,7 @@ import type { Labels } from '../labels.js';
 import { selectorMatches } from './label-selector.js';
 import {
   namespaceLabelsFor,
+  namespaceLabelsLookup,
   podsPeerMatches,
   policySelects,
   type PolicyContext,
@@ -46,8 +47,9 @@ export function endpointsToRecompute(change: PolicyChange, ctx: PolicyContext): 
     case 'endpoint': {
       const versions = [change.before, change.after].filter((e): e is PolicyEndpoint => e !== undefined);
       for (const e of versions) out.add(e.id);
+      const nsLabels = namespaceLabelsLookup(ctx);
       for (const p of ctx.policies) {
-        if (versions.some((e) => policyReferencesPeer(p, e, ctx))) addSubjects(p, ctx, out);
+        if (versions.some((e) => policyReferencesPeer(p, e, nsLabels))) addSubjects(p, ctx, out);
       }
       break;
     }
@@ -79,15 +81,15 @@ function policyRules(p: NetworkPolicy): PolicyRule[] {
 }
 
 /** True when the endpoint, as a peer, can contribute entries to the policy's subjects. */
-function policyReferencesPeer(policy: NetworkPolicy, endpoint: PolicyEndpoint, ctx: PolicyContext): boolean {
+function policyReferencesPeer(policy: NetworkPolicy, endpoint: PolicyEndpoint, nsLabels: (namespace: string) => Labels): boolean {
   for (const rule of policy.ingress) {
-    if (rule.peers !== 'any' && rule.peers.some((peer) => peer.kind === 'pods' && podsPeerMatches(peer, policy, endpoint, ctx))) return true;
+    if (rule.peers !== 'any' && rule.peers.some((peer) => peer.kind === 'pods' && podsPeerMatches(peer, policy, endpoint, nsLabels))) return true;
   }
   for (const rule of policy.egress) {
     if (rule.peers === 'any') {
       // Egress to any peer on a named port resolves the name on every pod.
       if (rule.ports !== 'any' && rule.ports.some((p) => typeof p.port === 'string') && endpoint.namedPorts.length > 0) return true;
-    } else if (rule.peers.some((peer) => peer.kind === 'pods' && podsPeerMatches(peer, policy, endpoint, ctx))) {
+    } else if (rule.peers.some((peer) => peer.kind === 'pods' && podsPeerMatches(peer, policy, endpoint, nsLabels))) {
       return true;
     }
   }
