@@ -356,11 +356,12 @@ export class BpfMap implements Disposable {
   }
 
   /**
-   * Updates count = keys.length / keySize elements with UPDATE_BATCH in chunks. Returns
-   * the count. Throws BpfError (`map batch update`) whose `processed` says how many were
-   * written before the failure (E2BIG: map full).
+   * Inserts or replaces count = keys.length / keySize elements with UPDATE_BATCH in
+   * chunks (batches have no NOEXIST/EXIST). Returns the count. Throws BpfError
+   * (`map batch update`) whose `processed` says how many were written before the failure
+   * (E2BIG: map full).
    */
-  updateBatch(keys: Uint8Array, values: Uint8Array, opts: BatchOptions & { mode?: UpdateMode | number } = {}): number {
+  updateBatch(keys: Uint8Array, values: Uint8Array, opts: BatchOptions & { elemFlags?: number } = {}): number {
     return this.batch.update(keys, values, opts);
   }
 

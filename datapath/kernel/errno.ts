@@ -8,7 +8,12 @@ for (const [name, value] of Object.entries(constants.errno)) {
   if (!names.has(value) || name === 'EAGAIN' || name === 'EDEADLK' || name === 'EOPNOTSUPP') names.set(value, name);
 }
 // Kernel-internal codes that bpf(2) can leak to user space.
-names.set(524, 'ENOTSUPP');
+for (const [value, name] of [
+  [77, 'EBADFD'],
+  [524, 'ENOTSUPP'],
+] as const) {
+  if (!names.has(value)) names.set(value, name);
+}
 names.set(512, 'ERESTARTSYS');
 
 export const errnoValue = constants.errno;
@@ -23,6 +28,7 @@ const generic: Record<string, string> = {
   EACCES: 'permission denied: missing privilege or refused by the verifier',
   ENOENT: 'no such entry',
   EBADF: 'bad file descriptor (object closed or never opened)',
+  EBADFD: 'bad file descriptor (object closed or never opened)',
   EINVAL: 'invalid argument',
   ENOMEM: 'out of memory (check the memory cgroup limit)',
   E2BIG: 'too big',
@@ -60,5 +66,6 @@ const perOp: Record<string, Record<string, string>> = {
 
 /** Op-specific meaning of an errno, falling back to a generic description. */
 export function errnoMeaning(op: string, code: string): string {
-  return perOp[op]?.[code] ?? generic[code] ?? code.toLowerCase();
+  const family = /^(map|prog|link) pin$/.test(op) ? 'obj pin' : op;
+  return perOp[op]?.[code] ?? perOp[family]?.[code] ?? generic[code] ?? code.toLowerCase();
 }

@@ -94,12 +94,15 @@ export class MapBatch {
     return deleted;
   }
 
-  /** Copies packed keys/values in chunk by chunk and updates them; returns the element count. */
-  update(keys: Uint8Array, values: Uint8Array, opts: BatchOptions & { mode?: 'any' | 'noexist' | 'exist' | number } = {}): number {
+  /**
+   * Copies packed keys/values in chunk by chunk and inserts or replaces them (the kernel
+   * accepts no NOEXIST/EXIST in batches, only BPF_F_LOCK as elemFlags); returns the count.
+   */
+  update(keys: Uint8Array, values: Uint8Array, opts: BatchOptions & { elemFlags?: number } = {}): number {
     const count = this.countOf(keys, this.map.keySize, 'keys');
     const valueCount = this.countOf(values, this.map.valueBytes, 'values');
     if (valueCount !== count) throw new RangeError(`map ${this.map.name}: ${count} keys but ${valueCount} values`);
-    const flags = modeFlag(opts.mode);
+    const flags = opts.elemFlags ?? 0;
     const chunk = this.chunkSize(opts);
     for (let start = 0; start < count; start += chunk) {
       const n = Math.min(chunk, count - start);
@@ -192,9 +195,4 @@ export class MapBatch {
     if (!Number.isInteger(chunk) || chunk < 1 || chunk > MAX_CHUNK) throw new RangeError(`batch chunkSize ${chunk} is not in 1..${MAX_CHUNK}`);
     return chunk;
   }
-}
-
-function modeFlag(mode: 'any' | 'noexist' | 'exist' | number | undefined): number {
-  if (typeof mode === 'number') return mode;
-  return mode === 'noexist' ? 1 : mode === 'exist' ? 2 : 0;
 }

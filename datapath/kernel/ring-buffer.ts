@@ -122,9 +122,16 @@ export class RingBuffer implements Disposable {
         throw err;
       }
     };
-    this.poller = koffi.node.poll(this.map.fd, { readable: true }, (ev) => {
-      if (ev.readable) drain();
-    });
+    // koffi calls back with (status, events) although its typings say (events): drain
+    // on any wakeup; a negative status is a libuv error on the fd.
+    const onPoll = (status: unknown): void => {
+      if (typeof status === 'number' && status < 0) {
+        this.stop();
+        throw new BpfError('ringbuf poll', this.map.name, -status);
+      }
+      drain();
+    };
+    this.poller = koffi.node.poll(this.map.fd, { readable: true }, onPoll);
     if (opts.intervalMs) this.timer = setInterval(drain, opts.intervalMs);
     drain();
   }

@@ -159,13 +159,14 @@ export class TypedMap<K, V> implements Disposable {
   }
 
   /**
-   * Writes entries with UPDATE_BATCH, encoding straight into the batch buffers. Returns
-   * the count. Throws BpfError (`map batch update`) with `processed` on failure.
+   * Inserts or replaces entries with UPDATE_BATCH, encoding straight into the batch
+   * buffers. Returns the count. Throws BpfError (`map batch update`) with `processed`
+   * on failure (E2BIG: map full).
    */
-  putBatch(entries: readonly (readonly [K, V])[], opts: BatchOptions & { mode?: UpdateMode } = {}): number {
+  putBatch(entries: readonly (readonly [K, V])[], opts: BatchOptions = {}): number {
     this.requireSingleValue('putBatch');
     const chunk = opts.chunkSize ?? 1024;
-    const flags = updateFlag(opts.mode ?? 'any');
+    const flags = 0;
     for (let start = 0; start < entries.length; start += chunk) {
       const n = Math.min(chunk, entries.length - start);
       const { keys, values } = this.map.batch.reserve(n);
