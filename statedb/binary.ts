@@ -18,16 +18,17 @@ const NON_ASCII = /[^\x00-\x7f]/;
 
 /** UTF-8 bytes of s as a binary string (ASCII strings are returned as they are). */
 export function utf8ToBinary(s: string): string {
-  return NON_ASCII.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+  // A plain loop beats a regex on the short keys indexes hold.
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'utf8').toString('latin1');
+  }
+  return s;
 }
 
 /** Inverse of utf8ToBinary. */
 export function binaryToUtf8(bin: string): string {
   return NON_ASCII.test(bin) ? Buffer.from(bin, 'latin1').toString('utf8') : bin;
 }
-
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPE = /[\x00\x01]/;
 
 /**
  * Escapes 0x00 and 0x01 (0x00 -> 01 01, 0x01 -> 01 02) so that 0x00 can
@@ -36,7 +37,14 @@ const NEEDS_ESCAPE = /[\x00\x01]/;
  * then by rest, and an exact match on a is a prefix match on escape(a)+"\0".
  */
 export function escapeComponent(bin: string): string {
-  if (!NEEDS_ESCAPE.test(bin)) return bin;
+  let clean = true;
+  for (let i = 0; i < bin.length; i++) {
+    if (bin.charCodeAt(i) < 2) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return bin;
   let out = '';
   for (let i = 0; i < bin.length; i++) {
     const c = bin.charCodeAt(i);

@@ -71,6 +71,16 @@ export class SecondaryIndex<T> {
     for (const key of keys) store.delete(this.storageKey(key, primaryKey));
   }
 
+  /** replace() for single-key indexes, without key arrays. */
+  replaceOne(store: SecondaryStore<T>, oldKey: string | undefined, newKey: string, entry: StoredEntry<T>): void {
+    if (store instanceof LpmTrie) {
+      this.replace(store, oldKey === undefined ? undefined : [oldKey], [newKey], entry);
+      return;
+    }
+    store.set(this.storageKey(newKey, entry.key), entry);
+    if (oldKey !== undefined && oldKey !== newKey) store.delete(this.storageKey(oldKey, entry.key));
+  }
+
   /** Replaces old keys by new ones: adds every new key, then removes old keys no longer present. */
   replace(store: SecondaryStore<T>, oldKeys: string[] | undefined, newKeys: string[], entry: StoredEntry<T>): void {
     this.add(store, newKeys, entry);

@@ -31,34 +31,24 @@ export function upsert<T>(t: WriteTarget<T>, tt: TableTxn<T>, obj: T, revision?:
   const rev = revision ?? d.revision + 1;
   const entry = new StoredEntry<T>(obj, rev, pk);
   const old = d.primary.set(pk, entry);
-  const undo = (): void => {
-    if (old === undefined) d.primary.delete(pk);
-    else d.primary.set(pk, old);
-  };
   if (old !== undefined && old.object === obj) {
-    undo();
+    undoPrimary(tt, pk, old);
     throw new SameObjectError(t.name);
   }
   const secs = t.secondaryIndexes;
   if (secs.length > 0) {
-    const newKeys: string[][] = [];
+    let newKeys: (string | string[])[];
     try {
-      for (const si of secs) {
-        const keys = si.keysOf(obj);
-        newKeys.push(keys);
-        if (!si.def.unique) continue;
-        const holder = si.conflict(d.secondary[si.pos]!, keys, pk);
-        if (holder !== undefined) {
-          const key = keys.find((k) => si.conflict(d.secondary[si.pos]!, [k], pk) !== undefined) ?? '';
-          throw new UniqueConstraintError<T>(t.name, si.def.name, describeKey(key), holder.object);
-        }
-      }
+      newKeys = secondaryKeys(t, tt, obj, pk);
     } catch (e) {
-      undo();
+      undoPrimary(tt, pk, old);
       throw e;
     }
     for (const si of secs) {
-      si.replace(d.secondary[si.pos]!, old === undefined ? undefined : si.keysOf(old.object), newKeys[si.pos]!, entry);
+      const store = d.secondary[si.pos]!;
+      const keys = newKeys[si.pos]!;
+      if (typeof keys === 'string') si.replaceOne(store, old === undefined ? undefined : si.def.keyOf(old.object), keys, entry);
+      else si.replace(store, old === undefined ? undefined : si.keysOf(old.object), keys, entry);
     }
   }
   if (old !== undefined) d.byRevision.delete(old.revision);
@@ -66,6 +56,30 @@ export function upsert<T>(t: WriteTarget<T>, tt: TableTxn<T>, obj: T, revision?:
   if (rev > d.revision) d.revision = rev;
   tt.log.push(entry);
   return old;
+}
+
+function undoPrimary<T>(tt: TableTxn<T>, pk: string, old: StoredEntry<T> | undefined): void {
+  if (old === undefined) tt.draft.primary.delete(pk);
+  else tt.draft.primary.set(pk, old);
+}
+
+/** Every secondary index's key(s) of obj (a string for single-key indexes); throws on a unique conflict. */
+function secondaryKeys<T>(t: WriteTarget<T>, tt: TableTxn<T>, obj: T, pk: string): (string | string[])[] {
+  const out: (string | string[])[] = [];
+  for (const si of t.secondaryIndexes) {
+    const keys = si.def.multi ? si.def.keysOf(obj) : si.def.keyOf(obj);
+    out.push(keys);
+    if (!si.def.unique) continue;
+    const list = typeof keys === 'string' ? [keys] : keys;
+    const store = tt.draft.secondary[si.pos]!;
+    for (const key of list) {
+      const holder = si.conflict(store, [key], pk);
+      if (holder !== undefined) {
+        throw new UniqueConstraintError<T>(t.name, si.def.name, describeKey(key), holder.object);
+      }
+    }
+  }
+  return out;
 }
 
 /** Deletes the object with primary key pk; returns its entry, or undefined (and no revision bump) when absent. */
