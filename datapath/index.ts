@@ -2,6 +2,19 @@
 export {};
 export * from './kernel/index.js';
 export * from './loader/index.js';
-export * from './lb/maglev.js';
+// MAGLEV_TABLE_SIZES is exported by the loader (same list); the rest of Maglev here.
+export {
+  DEFAULT_MAGLEV_SEED,
+  DEFAULT_MAGLEV_TABLE_SIZE,
+  MAGLEV_SENTINEL,
+  Maglev,
+  MaglevError,
+  maglevBackendIdentity,
+  maglevOccupancy,
+  parseMaglevSeed,
+  type MaglevBackend,
+  type MaglevOptions,
+  type MaglevSeeds,
+} from './lb/maglev.js';
 export { murmur3x64128 } from './lb/murmur3.js';
 export * from './policy/port-prefixes.js';
