@@ -9,6 +9,7 @@ import {
   DuplicateTableError,
   InvalidTableNameError,
   PrimaryIndexNotUniqueError,
+  StateDBError,
   TableLockedError,
   UnsupportedIndexOperationError,
   ValidationError,
@@ -115,12 +116,16 @@ export class DB implements TableDB {
 
   /**
    * Runs fn in a write transaction over `tables` and commits; if fn throws,
-   * aborts and rethrows. Returns fn's result.
+   * aborts and rethrows. Returns fn's result. fn must be synchronous: a
+   * returned promise aborts the transaction and throws StateDBError.
    */
   write<R>(tables: AnyTable | readonly AnyTable[], fn: (txn: WriteTxn) => R, opts?: WriteTxnOptions): R {
     const txn = this.writeTxn(tables, opts);
     try {
       const result = fn(txn);
+      if (result instanceof Promise) {
+        throw new StateDBError('db.write: the callback returned a promise; write transactions are synchronous');
+      }
       txn.commit();
       return result;
     } finally {

@@ -295,6 +295,20 @@ txns('transactions and queries of another DB or table are rejected', () => {
   throwsA(() => a.db.writeTxn(b.table), Error);
 });
 
+txns('db.write refuses an async callback and aborts', () => {
+  const { db, table } = objTable();
+  assert.throws(
+    () =>
+      db.write(table, async (w) => {
+        table.insert(w, obj(1));
+        await Promise.resolve();
+      }),
+    /synchronous/,
+  );
+  assert.is(table.numObjects(db.readTxn()), 0);
+  db.write(table, () => {});
+});
+
 txns('commit after abort throws; reads after commit still work', () => {
   const { db, table } = objTable();
   const w = db.writeTxn(table);
