@@ -72,8 +72,9 @@ export async function nsPerOp(
   if (sink === Symbol.for('never')) process.stdout.write('');
   const out: Record<string, number> = {};
   for (const task of bench.tasks) {
-    const mean = task.result?.latency?.mean;
-    if (mean === undefined) throw new Error(`benchmark task ${task.name} produced no result`);
+    const result = task.result;
+    const mean = result && 'latency' in result ? result.latency.mean : undefined;
+    if (mean === undefined) throw new Error(`benchmark task ${task.name} produced no result (${result?.state ?? 'not run'})`);
     out[task.name] = mean * 1e6; // tinybench reports milliseconds
   }
   return out;
