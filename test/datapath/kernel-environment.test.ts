@@ -1,0 +1,105 @@
+// Start-up environment checks: a full report as root; missing capabilities reported
+// clearly from an unprivileged child (setpriv); bpffs detection and mounting.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { checkEnvironment, EnvironmentError, type EnvironmentReport } from '../../datapath/index.js';
+import { onExit, repoRoot, scratchDir, tempPinRoot } from './fixtures/kernel-fixtures.js';
+
+const env = suite('kernel environment checks');
+
+env('as root everything is present: bpffs, capabilities, every probed feature', () => {
+  const pinRoot = tempPinRoot();
+  const report = checkEnvironment({ pinRoot });
+  assert.ok(report.ok, report.problems.join('\n'));
+  assert.equal(report.problems, []);
+  assert.equal([report.bpffs.ok, report.bpffs.mountPoint, report.bpffs.mountedNow], [true, '/sys/fs/bpf', false]);
+  assert.ok(existsSync(pinRoot), 'the pin root is created');
+  assert.ok(report.privileges.ok && report.privileges.capBpf && report.privileges.capNetAdmin);
+  assert.is(report.privileges.uid, 0);
+  for (const [name, probe] of Object.entries(report.features)) assert.ok(probe.ok, `${name}: ${probe.detail}`);
+  assert.equal(Object.keys(report.features).sort(), ['batchOps', 'hashMap', 'hashOfMaps', 'lpmTrie', 'lruHash', 'perCpuArray', 'ringBuffer', 'schedClsProgram', 'tcxLinks', 'xdpProgram']);
+  // idempotent
+  assert.ok(checkEnvironment({ pinRoot }).ok);
+});
+
+/** Runs checkEnvironment in a child under setpriv and returns its report and error message. */
+function checkAs(setprivArgs: string[]): { report: EnvironmentReport; message: string; isEnvironmentError: boolean } {
+  const dir = scratchDir('setpriv');
+  const script = join(dir, 'check.ts');
+  const pinRoot = `/sys/fs/bpf/flagella-setpriv-${process.pid}`;
+  onExit(() => rmSync(pinRoot, { recursive: true, force: true }));
+  writeFileSync(
+    script,
+    [
+      `import { checkEnvironment, EnvironmentError } from ${JSON.stringify(join(repoRoot, 'datapath', 'index.js'))};`,
+      'try {',
+      `  checkEnvironment({ pinRoot: ${JSON.stringify(pinRoot)}, mount: false });`,
+      "  console.log(JSON.stringify({ message: 'no error' }));",
+      '} catch (err) {',
+      '  const e = err as EnvironmentError;',
+      '  console.log(JSON.stringify({ message: e.message, isEnvironmentError: e instanceof EnvironmentError, report: e.report }));',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const res = spawnSync('setpriv', [...setprivArgs, process.execPath, '--import', 'tsx', script], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, HOME: dir },
+  });
+  assert.is(res.status, 0, `child failed: ${res.stderr}`);
+  const out = JSON.parse(res.stdout.trim().split('\n').pop()!) as { report: EnvironmentReport; message: string; isEnvironmentError: boolean };
+  return out;
+}
+
+env('an unprivileged process gets an EnvironmentError naming the missing capabilities and how to fix them', () => {
+  const { report, message, isEnvironmentError } = checkAs(['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all']);
+  assert.ok(isEnvironmentError, message);
+  assert.is(report.ok, false);
+  assert.equal([report.privileges.uid, report.privileges.capBpf, report.privileges.capNetAdmin, report.privileges.ok], [65534, false, false, false]);
+  assert.match(message, /^flagella cannot drive the kernel datapath here:\n/);
+  assert.match(message, /missing CAP_BPF and CAP_NET_ADMIN \(uid 65534\): run as root, or grant CAP_BPF and CAP_NET_ADMIN/);
+  assert.is(report.features.hashMap.ok, false);
+  assert.match(report.features.hashMap.detail ?? '', /map create flg_probe: EPERM/);
+  assert.match(message, /kernel feature hashMap unavailable: .*EPERM.* \(probably the missing capabilities above\)/);
+});
+
+env('with CAP_BPF alone, only CAP_NET_ADMIN is reported missing and XDP loading fails', () => {
+  const { report, message } = checkAs(['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all,+bpf', '--ambient-caps=+bpf']);
+  assert.equal([report.privileges.capBpf, report.privileges.capNetAdmin], [true, false]);
+  assert.match(message, /missing CAP_NET_ADMIN \(uid 65534\)/);
+  assert.not.match(message, /missing CAP_BPF/);
+  assert.ok(report.features.hashMap.ok, report.features.hashMap.detail);
+  assert.is(report.features.xdpProgram.ok, false);
+});
+
+env('a pin root that is not on bpffs is detected, and mounted when allowed', () => {
+  const dir = join(scratchDir('bpffs'), 'pins');
+  const refused = checkEnvironment({ pinRoot: dir, mount: false, throwOnProblem: false });
+  assert.is(refused.bpffs.ok, false);
+  assert.is(refused.ok, false);
+  assert.match(refused.problems.join('\n'), new RegExp(`${dir} is not on a bpf filesystem \\(it is on \\S+ at \\S+\\): run 'mount -t bpf bpf /sys/fs/bpf'`));
+  const mounted = checkEnvironment({ pinRoot: dir, mount: true });
+  onExit(() => spawnSync('umount', [dir], { stdio: 'ignore' }));
+  assert.equal([mounted.bpffs.ok, mounted.bpffs.mountedNow, mounted.bpffs.mountPoint], [true, true, dir]);
+  assert.match(readFileSync('/proc/mounts', 'utf8'), new RegExp(`^bpf ${dir} bpf `, 'm'));
+  const again = checkEnvironment({ pinRoot: dir });
+  assert.is(again.bpffs.mountedNow, false, 'a second check finds the mount');
+  assert.is(spawnSync('umount', [dir]).status, 0);
+});
+
+env('EnvironmentError carries the report', () => {
+  try {
+    checkEnvironment({ pinRoot: join(scratchDir('bpffs2'), 'x'), mount: false });
+    assert.unreachable('must throw');
+  } catch (err) {
+    assert.instance(err, EnvironmentError);
+    assert.is((err as EnvironmentError).report.bpffs.ok, false);
+  }
+});
+
+env.run();
