@@ -58,7 +58,8 @@ static __always_inline void flg_ct_service_key(struct ct4_key *k, const struct f
  * Returns 0, or a negative error when the LRU could not take an entry. */
 static __always_inline int flg_ct_create(const struct flg_config *cfg, const struct flg_pkt *pkt,
 					 const struct lb4_backend *be, __u32 backend_id,
-					 __be16 rev_nat, __be16 backend_port, __u32 now)
+					 __be16 rev_nat, __be16 backend_port, __u32 now,
+					 struct ct4_entry *existing)
 {
 	struct ct4_entry entry = {
 		.backend_id = backend_id,
@@ -69,8 +70,13 @@ static __always_inline int flg_ct_create(const struct flg_config *cfg, const str
 	struct ct4_key key;
 
 	flg_ct_service_key(&key, pkt);
-	if (bpf_map_update_elem(&flg_ct4, &key, &entry, BPF_ANY))
+	if (existing) {
+		/* An expired or re-selecting flow: rewrite its entry in place,
+		 * cheaper than an LRU update that allocates a new node. */
+		*existing = entry;
+	} else if (bpf_map_update_elem(&flg_ct4, &key, &entry, BPF_ANY)) {
 		return -1;
+	}
 
 	key.saddr = be->address;
 	key.daddr = pkt->saddr;

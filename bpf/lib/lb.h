@@ -167,7 +167,7 @@ static __always_inline __u32 flg_lb4_forward(const struct flg_config *cfg, const
 	if (!be)
 		return FLG_REASON_DROP_BACKEND_MISSING;
 	__be16 port = be->port ? be->port : pkt->dport;
-	if (flg_ct_create(cfg, pkt, be, backend_id, svc->rev_nat_index, port, now))
+	if (flg_ct_create(cfg, pkt, be, backend_id, svc->rev_nat_index, port, now, ct))
 		return FLG_REASON_DROP_CT_CREATE_FAILED;
 	if (svc->flags & FLG_SVC_F_AFFINITY)
 		flg_lb4_affinity_store(svc, pkt->saddr, backend_id, now);

@@ -18,8 +18,6 @@
 #include "parse.h"
 
 #define FLG_IP_CSUM_OFF (ETH_HLEN + offsetof(struct iphdr, check))
-#define FLG_IP_SADDR_OFF (ETH_HLEN + offsetof(struct iphdr, saddr))
-#define FLG_IP_DADDR_OFF (ETH_HLEN + offsetof(struct iphdr, daddr))
 
 static __always_inline __u32 flg_l4_csum_off(const struct flg_pkt *pkt)
 {
@@ -36,12 +34,27 @@ static __always_inline int flg_tc_nat4(struct __sk_buff *skb, const struct flg_p
 {
 	__be32 old_addr = dst ? pkt->daddr : pkt->saddr;
 	__be16 old_port = dst ? pkt->dport : pkt->sport;
-	__u32 addr_off = dst ? FLG_IP_DADDR_OFF : FLG_IP_SADDR_OFF;
-	__u32 port_off = (pkt->l4_off & 0x7f) + (dst ? offsetof(struct tcphdr, dest)
-						       : offsetof(struct tcphdr, source));
 	__u32 csum_off = flg_l4_csum_off(pkt) & 0xff;
 	__u64 mangled = pkt->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 	int err;
+
+	/* The address and port are written directly (the headers were
+	 * parsed from the linear data, and the verifier makes the skb
+	 * writable); only the checksum fields go through the helpers, which
+	 * invalidate packet pointers, so they come last. */
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct iphdr *ip = data + ETH_HLEN;
+	struct tcphdr *ports = data + (pkt->l4_off & 0x7f); /* source/dest sit alike in TCP and UDP */
+	if ((void *)(ip + 1) > data_end || (void *)ports + sizeof(struct udphdr) > data_end)
+		return -1;
+	if (dst) {
+		ip->daddr = new_addr;
+		ports->dest = new_port;
+	} else {
+		ip->saddr = new_addr;
+		ports->source = new_port;
+	}
 
 	if (old_addr != new_addr) {
 		err = bpf_l4_csum_replace(skb, csum_off, old_addr, new_addr,
@@ -51,15 +64,9 @@ static __always_inline int flg_tc_nat4(struct __sk_buff *skb, const struct flg_p
 		err = bpf_l3_csum_replace(skb, FLG_IP_CSUM_OFF, old_addr, new_addr, sizeof(new_addr));
 		if (err)
 			return err;
-		err = bpf_skb_store_bytes(skb, addr_off, &new_addr, sizeof(new_addr), 0);
-		if (err)
-			return err;
 	}
 	if (old_port != new_port) {
 		err = bpf_l4_csum_replace(skb, csum_off, old_port, new_port, mangled | sizeof(new_port));
-		if (err)
-			return err;
-		err = bpf_skb_store_bytes(skb, port_off, &new_port, sizeof(new_port), 0);
 		if (err)
 			return err;
 	}
