@@ -174,12 +174,14 @@ export class BTree<K extends TreeKey, V> {
   private insert(node: TreeNode<K, V>, key: K, val: V): TreeNode<K, V> {
     if (node.kids === null) return this.insertLeaf(node, key, val);
     let i = lowerIndex(node.keys, key);
-    if (i === node.keys.length) i--;
+    // Past every key: it goes into the last child, whose max key grows.
+    const grows = i === node.keys.length;
+    if (grows) i--;
     const child = node.kids[i]!;
     const newChild = this.insert(child, key, val);
     const right = this.splitRight;
     this.splitRight = null;
-    if (newChild === child && right === null && node.keys[i]! >= key) return node;
+    if (newChild === child && right === null && !grows) return node;
     const n = this.own(node);
     n.kids![i] = newChild;
     n.keys[i] = maxKey(newChild);

@@ -123,14 +123,23 @@ export class ChangeIterator<T> implements Disposable {
     const upTo = st.revision;
     const graveyard = this.source.graveyard;
     const upserts = st.byRevision.cursor(this.lastRevision + 1);
+    // A remembered graveyard position saves a binary search per change; it
+    // is recomputed when the graveyard replaced its list meanwhile.
+    let position = graveyard.positionAfter(this.lastDeleteRevision);
+    let generation = graveyard.positionGeneration;
     let completed = false;
     try {
       for (;;) {
         if (this.tracker === null) return;
         const up: StoredEntry<T> | undefined = upserts.valid ? upserts.value : undefined;
-        const del = graveyard.firstAfter(this.lastDeleteRevision, upTo);
+        if (generation !== graveyard.positionGeneration) {
+          position = graveyard.positionAfter(this.lastDeleteRevision);
+          generation = graveyard.positionGeneration;
+        }
+        const del = graveyard.at(position, upTo);
         if (up === undefined && del === undefined) break;
         if (del !== undefined && (up === undefined || del.revision < up.revision)) {
+          position++;
           this.lastDeleteRevision = del.revision;
           // Re-inserted after this delete (within the snapshot): only the upsert is reported.
           const alive = st.lookup(del.key);

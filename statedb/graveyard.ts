@@ -23,6 +23,8 @@ export class DeleteTracker {
 export class Graveyard<T> {
   private records: DeleteRecord<T>[] = [];
   private head = 0;
+  /** Bumped whenever `records` is replaced, which invalidates positions from `positionAfter`. */
+  private generation = 0;
   private readonly trackers = new Set<DeleteTracker>();
 
   /** Deleted objects retained ("zombies"). */
@@ -57,6 +59,11 @@ export class Graveyard<T> {
 
   /** The first record with revision > after and <= upTo, or undefined. */
   firstAfter(after: number, upTo: number): DeleteRecord<T> | undefined {
+    return this.at(this.positionAfter(after), upTo);
+  }
+
+  /** A position (valid while `generation` is unchanged) of the first record with revision > after. */
+  positionAfter(after: number): number {
     const recs = this.records;
     let lo = this.head;
     let hi = recs.length;
@@ -65,8 +72,18 @@ export class Graveyard<T> {
       if (recs[mid]!.revision <= after) lo = mid + 1;
       else hi = mid;
     }
-    const r = recs[lo];
+    return lo;
+  }
+
+  /** The record at a position if its revision is <= upTo. */
+  at(position: number, upTo: number): DeleteRecord<T> | undefined {
+    const r = this.records[position];
     return r !== undefined && r.revision <= upTo ? r : undefined;
+  }
+
+  /** Changes when positions are invalidated (records dropped from a replaced list). */
+  get positionGeneration(): number {
+    return this.generation;
   }
 
   /** The lowest mark over live trackers (Infinity without trackers). */
@@ -83,12 +100,14 @@ export class Graveyard<T> {
     const before = this.head;
     while (this.head < recs.length && recs[this.head]!.revision <= low) this.head++;
     const dropped = this.head - before;
-    if (this.head === recs.length) {
+    if (this.head === recs.length && this.head > 0) {
       this.records = [];
       this.head = 0;
+      this.generation++;
     } else if (this.head > 1024 && this.head * 2 > recs.length) {
       this.records = recs.slice(this.head);
       this.head = 0;
+      this.generation++;
     }
     return dropped;
   }
