@@ -22,7 +22,7 @@ export { MapBatch, type BatchChunk, type BatchOptions } from './map-batch.js';
 export { BpfProgram, type ProgLoadOptions, type TestRunOptions, type TestRunResult } from './bpf-program.js';
 export { BpfLink, queryTcx, type LinkTarget, type TcxDirection, type TcxQueryResult, type XdpMode } from './bpf-link.js';
 export { BpfObject, DEFAULT_PIN_ROOT, type MapConfig, type ObjectOpenOptions } from './bpf-object.js';
-export { setLibbpfLogger, type KernelLogger } from './libbpf.js';
+export { libbpfOpenOptsLayout, setLibbpfLogger, type KernelLogger } from './libbpf.js';
 export { OpenFlag } from './pins.js';
 export type { LinkInfo, MapInfo, ProgInfo } from './obj-info.js';
 export { RingBuffer, type RingBufferStartOptions } from './ring-buffer.js';

@@ -108,8 +108,32 @@ export function libbpf(): Libbpf {
   return bound;
 }
 
+const OPEN_OPTS_OFFSETS: Record<string, number> = {
+  sz: 0,
+  object_name: 8,
+  relaxed_maps: 16,
+  pin_root_path: 24,
+  attach_prog_fd_stub: 32,
+  kconfig: 40,
+  btf_custom_path: 48,
+  kernel_log_buf: 56,
+  kernel_log_size: 64,
+  kernel_log_level: 72,
+};
+
+/**
+ * The bpf_object_open_opts layout as koffi lays it out (size and member offsets), for
+ * checking against C's sizeof/offsetof. Binds libbpf.
+ */
+export function libbpfOpenOptsLayout(): { size: number; offsets: Record<string, number> } {
+  const { OpenOpts } = libbpf();
+  const offsets: Record<string, number> = {};
+  for (const field of Object.keys(OPEN_OPTS_OFFSETS)) offsets[field] = koffi.offsetof(OpenOpts, field);
+  return { size: koffi.sizeof(OpenOpts), offsets };
+}
+
 function assertLayout(OpenOpts: TypeObject): void {
-  const expect: Record<string, number> = { sz: 0, object_name: 8, relaxed_maps: 16, pin_root_path: 24, attach_prog_fd_stub: 32, kconfig: 40, btf_custom_path: 48, kernel_log_buf: 56, kernel_log_size: 64, kernel_log_level: 72 };
+  const expect = OPEN_OPTS_OFFSETS;
   const size = koffi.sizeof(OpenOpts);
   const wrong = Object.entries(expect).filter(([field, off]) => koffi.offsetof(OpenOpts, field) !== off);
   if (size !== OPEN_OPTS_SIZE || wrong.length > 0) {

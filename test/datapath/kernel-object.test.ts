@@ -3,8 +3,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BpfError, BpfObject, BpfProgram, MapType, type KernelLogger } from '../../datapath/index.js';
-import { compileBpf, tempPinRoot } from './fixtures/kernel-fixtures.js';
+import { BpfError, BpfObject, BpfProgram, libbpfOpenOptsLayout, MapType, type KernelLogger } from '../../datapath/index.js';
+import { compileBpf, runHostC, tempPinRoot } from './fixtures/kernel-fixtures.js';
 
 const fixture = compileBpf('kernel-fixture.c');
 const bad = compileBpf('kernel-bad.c');
@@ -15,6 +15,14 @@ function recordingLogger(): KernelLogger & { lines: string[] } {
 }
 
 const load = suite('kernel objects: libbpf load');
+
+load('the koffi bpf_object_open_opts matches the C struct of the installed libbpf', () => {
+  const c = Object.fromEntries(runHostC('kernel-libbpf-opts.c').trim().split('\n').map((l) => l.split(' ') as [string, string]).map(([k, v]) => [k, Number(v)]));
+  const ours = libbpfOpenOptsLayout();
+  assert.is(ours.size, c.size, 'sizeof(struct bpf_object_open_opts)');
+  for (const [field, offset] of Object.entries(c)) if (field !== 'size') assert.is(ours.offsets[field], offset, `offsetof(${field})`);
+  assert.is(ours.offsets.attach_prog_fd_stub, 32, 'the anonymous __u32 :32 hole');
+});
 
 load('loads the fixture: maps pinned by name under the pin root, the others not', () => {
   const pinRoot = tempPinRoot();
