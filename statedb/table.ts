@@ -246,6 +246,16 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
     return { result, watch: this.watchFor(txn, st, this.primary, '', 'any') };
   }
 
+  /**
+   * The encoded primary key of obj: two objects have equal keys exactly
+   * when they are the same row (different versions of it). Layers on top
+   * key their own per-row bookkeeping by it (a reconciler's retry queue).
+   * Throws what the primary index's key function or encoder throws.
+   */
+  primaryKeyOf(obj: T): string {
+    return this.primaryDef.keyOf(obj);
+  }
+
   /** Objects with revision >= revision, oldest change first: `lowerBound(txn, table.byRevision(r))`. */
   byRevision(revision: number): Query<T> {
     return this.revisionIndex.query(revision);
