@@ -7,6 +7,7 @@ import type { Entry, StoredEntry } from './entry.js';
 import {
   DuplicateIndexError,
   DuplicateTableError,
+  InvalidSchemaError,
   InvalidTableNameError,
   PrimaryIndexNotUniqueError,
   StateDBError,
@@ -15,7 +16,14 @@ import {
   ValidationError,
 } from './errors.js';
 import { deepFreezeWanted } from './freeze.js';
-import type { CommitEvent, CommitHook, CommittedTable, StateDBMetrics } from './hooks.js';
+import type {
+  CommitEvent,
+  CommitHook,
+  CommittedTable,
+  NewTableHook,
+  PrepareCommitHook,
+  StateDBMetrics,
+} from './hooks.js';
 import { noopMetrics } from './hooks.js';
 import type { SecondaryDefs, TableDB, TableDef } from './table.js';
 import { Table } from './table.js';
@@ -51,6 +59,8 @@ export class DB implements TableDB {
   private readonly tableList: AnyTable[] = [];
   private readonly byName = new Map<string, AnyTable>();
   private hooks: CommitHook[] = [];
+  private prepareHooks: PrepareCommitHook[] = [];
+  private newTableHooks: NewTableHook[] = [];
   private txnCount = 0;
 
   constructor(opts: DBOptions = {}) {
@@ -81,11 +91,15 @@ export class DB implements TableDB {
         `table "${def.name}": primary index "${def.primary.name}" must be a unique single-key index`,
       );
     }
+    if (def.version !== undefined && (!Number.isSafeInteger(def.version) || def.version < 1)) {
+      throw new InvalidSchemaError(`table "${def.name}": version must be a positive integer, got ${String(def.version)}`);
+    }
     const names = new Set([def.primary.name]);
     for (const idx of Object.values(def.secondary ?? {})) {
       if (names.has(idx.name)) throw new DuplicateIndexError(`table "${def.name}": duplicate index name "${idx.name}"`);
       names.add(idx.name);
     }
+    for (const hook of this.newTableHooks) hook({ name: def.name, durable: def.durable === true });
     const table = new Table<T, PK, S>(this, def, this.tableList.length);
     this.tableList.push(table);
     this.byName.set(def.name, table);
@@ -151,15 +165,47 @@ export class DB implements TableDB {
     };
   }
 
+  /**
+   * Adds a hook run inside every commit that changed something, before the
+   * commit becomes visible (see PrepareCommitHook: throwing aborts the
+   * commit). Returns a function removing it. Costs nothing when none is registered.
+   */
+  onPrepareCommit(hook: PrepareCommitHook): () => void {
+    this.prepareHooks = [...this.prepareHooks, hook];
+    return () => {
+      this.prepareHooks = this.prepareHooks.filter((h) => h !== hook);
+    };
+  }
+
+  /** Adds a hook run by newTable before registering a table (throwing refuses it); returns a function removing it. */
+  onNewTable(hook: NewTableHook): () => void {
+    this.newTableHooks = [...this.newTableHooks, hook];
+    return () => {
+      this.newTableHooks = this.newTableHooks.filter((h) => h !== hook);
+    };
+  }
+
   /** @internal */
   latestStates(): readonly TableState<unknown>[] {
     return this.root.states;
   }
 
+  /**
+   * @internal Called by WriteTxn.commit before commitTxn: runs the prepare
+   * hooks; a throw makes the caller abort the transaction.
+   */
+  prepareCommit(txn: WriteTxn): void {
+    if (this.prepareHooks.length === 0) return;
+    const changed = changedTables(txn);
+    if (changed.length === 0) return;
+    const event = commitEvent(changed);
+    txn.preparedEvent = event;
+    for (const hook of this.prepareHooks) hook(event);
+  }
+
   /** @internal Called by WriteTxn.commit. */
   commitTxn(txn: WriteTxn): ReadTxn {
-    const changed: TableTxn<unknown>[] = [];
-    for (const tt of txn.tableTxns.values()) if (tt.modified) changed.push(tt);
+    const changed = changedTables(txn);
     if (changed.length === 0) {
       this.release(txn);
       return this.root;
@@ -230,21 +276,10 @@ export class DB implements TableDB {
         });
       }
     }
-    if (this.hooks.length > 0) this.runHooks(changed);
+    if (this.hooks.length > 0) this.runHooks(txn.preparedEvent ?? commitEvent(changed));
   }
 
-  private runHooks(changed: TableTxn<unknown>[]): void {
-    const tables: CommittedTable[] = changed.map((tt) => {
-      const finals = new Map<string, Entry<unknown> & { deleted: boolean; key: string }>();
-      for (const r of tt.log) finals.set(r.key, r);
-      const upserted: Entry<unknown>[] = [];
-      const deleted: Entry<unknown>[] = [];
-      for (const r of finals.values()) (r.deleted ? deleted : upserted).push(r);
-      upserted.sort((a, b) => a.revision - b.revision);
-      deleted.sort((a, b) => a.revision - b.revision);
-      return { table: tt.table, revision: tt.draft.revision, upserted, deleted, restored: tt.restored };
-    });
-    const event: CommitEvent = { tables };
+  private runHooks(event: CommitEvent): void {
     const errors: unknown[] = [];
     for (const hook of this.hooks) {
       try {
@@ -256,6 +291,27 @@ export class DB implements TableDB {
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new AggregateError(errors, 'commit hooks failed');
   }
+}
+
+function changedTables(txn: WriteTxn): TableTxn<unknown>[] {
+  const changed: TableTxn<unknown>[] = [];
+  for (const tt of txn.tableTxns.values()) if (tt.modified) changed.push(tt);
+  return changed;
+}
+
+/** Each changed table's net changes: the final state of every row the commit touched. */
+function commitEvent(changed: readonly TableTxn<unknown>[]): CommitEvent {
+  const tables: CommittedTable[] = changed.map((tt) => {
+    const finals = new Map<string, Entry<unknown> & { deleted: boolean; key: string }>();
+    for (const r of tt.log) finals.set(r.key, r);
+    const upserted: Entry<unknown>[] = [];
+    const deleted: Entry<unknown>[] = [];
+    for (const r of finals.values()) (r.deleted ? deleted : upserted).push(r);
+    upserted.sort((a, b) => a.revision - b.revision);
+    deleted.sort((a, b) => a.revision - b.revision);
+    return { table: tt.table, revision: tt.draft.revision, upserted, deleted, restored: tt.restored };
+  });
+  return { tables };
 }
 
 function* rebuildLatest<T>(st: TableState<T>): Generator<[string, StoredEntry<T>]> {

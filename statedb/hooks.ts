@@ -29,6 +29,19 @@ export interface CommitEvent {
  */
 export type CommitHook = (event: CommitEvent) => void;
 
+/**
+ * Called inside every commit that changed at least one table, before the new
+ * state becomes visible (the durable layer writes the commit to disk here).
+ * A throwing hook aborts the commit: nothing becomes visible, no watch
+ * closes, no revision moves, the locks are released and the error reaches
+ * the committer. Hooks run in registration order and the first failure stops
+ * the rest: register at most one hook with side effects to undo.
+ */
+export type PrepareCommitHook = (event: CommitEvent) => void;
+
+/** Called by DB.newTable before a table is registered; throwing refuses the table. */
+export type NewTableHook = (table: { readonly name: string; readonly durable: boolean }) => void;
+
 /** Per-table figures reported after each commit that changed the table. */
 export interface TableFigures {
   readonly table: string;

@@ -2,7 +2,7 @@
 export { DB } from './db.js';
 export type { AnyTable, DBOptions, WriteTxnOptions } from './db.js';
 export { Table } from './table.js';
-export type { InitializedState, KeyOfDef, SecondaryDefs, TableDef, Watched } from './table.js';
+export type { InitializedState, KeyOfDef, RowCodec, SecondaryDefs, TableDef, Watched } from './table.js';
 export { Query, TableIndex, REVISION_INDEX_NAME } from './table-index.js';
 export { ReadTxn, WriteTxn } from './txn.js';
 export type { Txn, TxnStatus } from './txn.js';
@@ -14,7 +14,15 @@ export type { IndexDef, IndexKind } from './indexes.js';
 export { Keys } from './keys.js';
 export type { Int64, IPAddressInput, KeyType } from './keys.js';
 export { closedWatch, waitAny, WaitAbortedError, Watch } from './watch.js';
-export type { CommitEvent, CommitHook, CommittedTable, StateDBMetrics, TableFigures } from './hooks.js';
+export type {
+  CommitEvent,
+  CommitHook,
+  CommittedTable,
+  NewTableHook,
+  PrepareCommitHook,
+  StateDBMetrics,
+  TableFigures,
+} from './hooks.js';
 export { noopMetrics } from './hooks.js';
 export * from './errors.js';
 export {

@@ -52,6 +52,23 @@ export interface TableDef<T, PK, S extends SecondaryDefs<T>> {
   readonly row?: (obj: T) => readonly string[];
   /** The row as plain JSON (default: the object itself). */
   readonly toJSON?: (obj: T) => unknown;
+  /**
+   * Persist the table in the DB's store (see openStore): rows survive a
+   * restart with their revisions. Default false: a table costs nothing extra.
+   */
+  readonly durable?: boolean;
+  /** Version of the row schema kept in the store (default 1); a mismatch on open is an error. */
+  readonly version?: number;
+  /** How rows are stored when they do not round-trip through msgpack as they are (default: as they are). */
+  readonly codec?: RowCodec<T>;
+}
+
+/** Converts rows to and from what a durable table stores. Both directions must be pure. */
+export interface RowCodec<T> {
+  /** The stored form: plain data msgpack round-trips (objects, arrays, strings, numbers, bigint, Map, Date, bytes). */
+  encode(obj: T): unknown;
+  /** The row from its stored form; throwing makes opening the store fail naming the table and key. */
+  decode(stored: unknown): T;
 }
 
 /** A query result with the watch to wait on for it to change. */
@@ -84,6 +101,12 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
   readonly header: readonly string[] | undefined;
   readonly row: ((obj: T) => readonly string[]) | undefined;
   readonly toJSON: (obj: T) => unknown;
+  /** True when the table is kept in the DB's store. */
+  readonly durable: boolean;
+  /** The row schema version kept in the store. */
+  readonly version: number;
+  /** The stored form of rows (undefined: rows as they are). */
+  readonly codec: RowCodec<T> | undefined;
 
   /** @internal */ readonly primaryDef: IndexDef<T, unknown>;
   /** @internal */ readonly secondaryIndexes: readonly SecondaryIndex<T>[];
@@ -107,6 +130,9 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
     this.header = def.header;
     this.row = def.row;
     this.toJSON = def.toJSON ?? ((o) => o);
+    this.durable = def.durable === true;
+    this.version = def.version ?? 1;
+    this.codec = def.codec;
     this.primary = new TableIndex<T, PK>(this, def.primary, PRIMARY);
     this.revisionIndex = TableIndex.revision(this);
     const indexes = new Map<string, TableIndex<T, unknown>>([[def.primary.name, this.primary]]);

@@ -3,6 +3,7 @@
 // (db.readTxn() returns it without allocating). A WriteTxn locks tables,
 // works on drafts of them, reads its own writes, and commits atomically.
 import type { DeleteRecord, StoredEntry } from './entry.js';
+import type { CommitEvent } from './hooks.js';
 import { TableNotLockedError, TransactionClosedError } from './errors.js';
 import type { TableState } from './table-state.js';
 import { Watch } from './watch.js';
@@ -16,6 +17,7 @@ export interface TxnTable {
 
 /** What transactions need from the DB (implemented by DB). */
 export interface TxnOwner {
+  prepareCommit(txn: WriteTxn): void;
   commitTxn(txn: WriteTxn): ReadTxn;
   abortTxn(txn: WriteTxn): void;
 }
@@ -68,6 +70,8 @@ export class WriteTxn implements Disposable {
   readonly states: TableState<unknown>[];
   /** @internal The locked tables' transactions, by table position. */
   readonly tableTxns: Map<number, TableTxn<unknown>> = new Map();
+  /** @internal The event prepare-commit hooks saw, reused by the commit hooks. */
+  preparedEvent: CommitEvent | undefined = undefined;
   private state: TxnStatus = 'open';
 
   constructor(
@@ -106,13 +110,21 @@ export class WriteTxn implements Disposable {
    * Makes every write visible at once to new read transactions, then closes
    * the watches of what changed and runs commit hooks. Returns the read
    * transaction of the new state. A second commit is a no-op returning
-   * undefined; commit after abort throws TransactionClosedError. In
+   * undefined; commit after abort throws TransactionClosedError. A throwing
+   * prepare-commit hook (e.g. a failed durable write) aborts the
+   * transaction instead and its error propagates: nothing became visible. In
    * validation mode a broken invariant throws ValidationError (the commit
    * is visible by then).
    */
   commit(): ReadTxn | undefined {
     if (this.state === 'committed') return undefined;
     if (this.state === 'aborted') throw new TransactionClosedError(undefined, 'aborted');
+    try {
+      this.db.prepareCommit(this);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
     this.state = 'committed';
     return this.db.commitTxn(this);
   }
