@@ -138,7 +138,12 @@ layouts('codecs round-trip arbitrary values; out-of-range values are refused', (
       assert.equal({ ...gen.FxBackendCodec.decode(buf, 12) }, { ...backend });
     }),
   );
-  assert.throws(() => gen.FxKeyCodec.encode({ address: 1, dport: 70000, backendSlot: 0, proto: 0, scope: 0 }, Buffer.alloc(12), 0), RangeError);
+  assert.throws(() => gen.FxKeyCodec.encode({ address: 1, dport: 70000, backendSlot: 0, proto: 0, scope: 0 }, Buffer.alloc(12), 0), /^fx_key\.dport: 70000 is not a valid u16$/);
+  assert.throws(() => gen.FxKeyCodec.encode({ address: -1, dport: 1, backendSlot: 0, proto: 0, scope: 0 }, Buffer.alloc(12), 0), /fx_key\.address: -1 is not a valid u32/);
+  assert.throws(() => gen.FxKeyCodec.encode({ address: 1, dport: 1, backendSlot: 1.5, proto: 0, scope: 0 }, Buffer.alloc(12), 0), /fx_key\.backend_slot: 1\.5 is not a valid u16/);
+  assert.throws(() => gen.FxKeyCodec.encode({ address: 1, dport: 1, backendSlot: 0, scope: 0 } as unknown as FxKey, Buffer.alloc(12), 0), /fx_key\.proto: undefined is not a valid u8/);
+  const entryWithNumber = { ...gen.FxEntryCodec.decode(hostBytes('fx_entry'), 0), packets: 5 };
+  assert.throws(() => gen.FxEntryCodec.encode(entryWithNumber, Buffer.alloc(80), 0), /fx_entry\.packets: 5 is not a valid u64 \(a bigint\)/);
   assert.throws(() => gen.FxKeyCodec.encode({ address: 1, dport: 1, backendSlot: 0, proto: 0, scope: 0, pad: new Uint8Array(3) }, Buffer.alloc(12), 0), /fx_key\.pad: expected 2 bytes/);
   const bad = { ...gen.FxEntryCodec.decode(hostBytes('fx_entry'), 0), rxClosing: 2 };
   assert.throws(() => gen.FxEntryCodec.encode(bad, Buffer.alloc(80), 0), /fx_entry\.rx_closing: 2 does not fit a 1-bit field/);

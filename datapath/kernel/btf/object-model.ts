@@ -40,8 +40,6 @@ export interface RecordModel {
   kind: 'struct' | 'union';
   size: number;
   fields: RecordField[];
-  /** Encode must zero the record first (holes, padding, unions, bitfields, optional fields). */
-  zeroFill: boolean;
 }
 
 export interface MapModel {
@@ -292,11 +290,10 @@ class ModelBuilder {
     if (this.records.has(key)) throw new LayoutError(`${this.source}: two different types are both named ${key}`);
     this.recordByTypeId.set(t.id, key);
     const kind = t.kind === BtfKind.STRUCT ? 'struct' : 'union';
-    const model: RecordModel = { key, cName: t.name ? `${kind} ${t.name}` : key, tsName: pascalCase(key), kind, size: t.sizeOrType, fields: [], zeroFill: false };
+    const model: RecordModel = { key, cName: t.name ? `${kind} ${t.name}` : key, tsName: pascalCase(key), kind, size: t.sizeOrType, fields: [] };
     this.records.set(key, model);
     this.collectFields(model, t, 0, kind === 'union');
     this.checkNames(model);
-    model.zeroFill = needsZeroFill(model);
     return key;
   }
 
@@ -346,14 +343,4 @@ class ModelBuilder {
       seen.set(f.tsName, f.cName);
     }
   }
-}
-
-function needsZeroFill(model: RecordModel): boolean {
-  if (model.kind === 'union') return true;
-  const covered = new Uint8Array(model.size);
-  for (const f of model.fields) {
-    if (f.optional || f.bitfield) return true;
-    for (let i = f.offset; i < f.offset + f.size; i++) covered[i] = 1;
-  }
-  return covered.includes(0);
 }

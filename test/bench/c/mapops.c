@@ -1,6 +1,7 @@
 // Baseline for test/bench/kernel-mapops.bench.ts: the same map operations through raw
 // bpf(2) from C. Map: HASH, 8-byte key, 16-byte value, 65536 entries (preallocated).
-// Prints one line per figure, "<name> <ns per element>", for one repetition:
+// Prints one line per figure, "<name> <ns per element>", for one repetition of the
+// phases named on the command line (single, batch; default both):
 //   single updates: 100000 with key = i % 65536 (65536 inserts, then overwrites)
 //   single lookups: 100000 hits; single deletes: 65536
 //   batched (chunks of 1000) on a fresh map: 100000 updates, a dump of 65536, 65536 deletes
@@ -134,7 +135,17 @@ static double batch_delete(int fd, uint64_t *keys)
 	return (double)(now_ns() - start) / ENTRIES;
 }
 
-int main(void)
+static int wanted(int argc, char **argv, const char *phase)
+{
+	if (argc < 2)
+		return 1;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], phase) == 0)
+			return 1;
+	return 0;
+}
+
+static void single_phase(void)
 {
 	uint64_t key = 0;
 	uint8_t value[16] = { 0 };
@@ -143,20 +154,31 @@ int main(void)
 	printf("lookup %.1f\n", elem_op(fd, BPF_MAP_LOOKUP_ELEM, &key, value, LOOKUPS, ENTRIES, 0));
 	printf("delete %.1f\n", elem_op(fd, BPF_MAP_DELETE_ELEM, &key, NULL, ENTRIES, ENTRIES, 0));
 	close(fd);
+}
 
+static void batch_phase(void)
+{
 	uint64_t *keys = calloc(CHUNK, sizeof(uint64_t));
 	uint8_t *values = calloc(CHUNK, 16);
 	int total = 0;
-	fd = create_map();
+	int fd = create_map();
 	printf("batch-update %.1f\n", batch_update(fd, keys, values));
 	printf("batch-lookup %.1f\n", batch_lookup(fd, keys, values, &total));
 	if (total != ENTRIES) {
 		fprintf(stderr, "batch lookup returned %d entries\n", total);
-		return 1;
+		exit(1);
 	}
 	printf("batch-delete %.1f\n", batch_delete(fd, keys));
 	close(fd);
 	free(keys);
 	free(values);
+}
+
+int main(int argc, char **argv)
+{
+	if (wanted(argc, argv, "single"))
+		single_phase();
+	if (wanted(argc, argv, "batch"))
+		batch_phase();
 	return 0;
 }
