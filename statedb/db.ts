@@ -299,19 +299,42 @@ function changedTables(txn: WriteTxn): TableTxn<unknown>[] {
   return changed;
 }
 
-/** Each changed table's net changes: the final state of every row the commit touched. */
+/** Each changed table's net changes, computed when a hook first asks for them. */
 function commitEvent(changed: readonly TableTxn<unknown>[]): CommitEvent {
-  const tables: CommittedTable[] = changed.map((tt) => {
+  return { tables: changed.map((tt) => new CommittedTableView(tt)) };
+}
+
+class CommittedTableView implements CommittedTable {
+  readonly table: AnyTable;
+  readonly revision: number;
+  readonly restored: boolean;
+  private net: { upserted: Entry<unknown>[]; deleted: Entry<unknown>[] } | undefined;
+
+  constructor(private readonly tt: TableTxn<unknown>) {
+    this.table = tt.table as AnyTable;
+    this.revision = tt.draft.revision;
+    this.restored = tt.restored;
+  }
+
+  get upserted(): readonly Entry<unknown>[] {
+    return (this.net ??= this.computeNet()).upserted;
+  }
+
+  get deleted(): readonly Entry<unknown>[] {
+    return (this.net ??= this.computeNet()).deleted;
+  }
+
+  // The final state of every row the commit touched, in revision order.
+  private computeNet(): { upserted: Entry<unknown>[]; deleted: Entry<unknown>[] } {
     const finals = new Map<string, Entry<unknown> & { deleted: boolean; key: string }>();
-    for (const r of tt.log) finals.set(r.key, r);
+    for (const r of this.tt.log) finals.set(r.key, r);
     const upserted: Entry<unknown>[] = [];
     const deleted: Entry<unknown>[] = [];
     for (const r of finals.values()) (r.deleted ? deleted : upserted).push(r);
     upserted.sort((a, b) => a.revision - b.revision);
     deleted.sort((a, b) => a.revision - b.revision);
-    return { table: tt.table, revision: tt.draft.revision, upserted, deleted, restored: tt.restored };
-  });
-  return { tables };
+    return { upserted, deleted };
+  }
 }
 
 function* rebuildLatest<T>(st: TableState<T>): Generator<[string, StoredEntry<T>]> {

@@ -6,10 +6,10 @@ import type { Entry } from './entry.js';
 /** One table's share of a commit, as passed to commit hooks. */
 export interface CommittedTable {
   /** The table (typed as unknown rows: hooks are table-agnostic). */
-  readonly table: { readonly name: string };
+  readonly table: { readonly name: string; readonly durable: boolean };
   /** The table revision after the commit. */
   readonly revision: number;
-  /** The final version of every row inserted or updated by the commit, in revision order. */
+  /** The final version of every row inserted or updated by the commit, in revision order (computed on first use). */
   readonly upserted: readonly Entry<unknown>[];
   /** Rows deleted by the commit (final state: deleted), with their delete revisions. */
   readonly deleted: readonly Entry<unknown>[];
