@@ -3,8 +3,8 @@
 
 /** Base class of every statedb error. */
 export class StateDBError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = new.target.name;
   }
 }
