@@ -3,10 +3,11 @@
  * The flagella datapath: one object, loaded once, driven only by map state.
  *
  *   flg_tc_ingress  tcx ingress on host-side veths and devices: service DNAT
- *                   (forward path) and reverse NAT of backend replies.
+ *                   (forward path), reverse NAT of backend replies, and the
+ *                   egress policy of the endpoint behind a host-side veth.
  *   flg_tc_egress   tcx egress: reverse NAT for replies leaving a device whose
  *                   ingress did the DNAT (idempotent with the ingress one),
- *                   and the hook for policy into an endpoint.
+ *                   and the ingress policy of the endpoint behind it.
  *   flg_xdp         the forward path for physical NICs; replies go through
  *                   flg_tc_egress. Not for veths (it costs the peer its TSO).
  *
@@ -67,6 +68,7 @@ int flg_tc_ingress(struct __sk_buff *skb)
 	flg_tc_linearize(skb);
 	struct flg_pkt pkt = { .len = skb->len };
 	struct flg_lb_target t = {};
+	struct flg_ids ids = {};
 	int parsed = flg_parse((void *)(long)skb->data, (void *)(long)skb->data_end, &pkt);
 	__u32 reason;
 
@@ -75,20 +77,34 @@ int flg_tc_ingress(struct __sk_buff *skb)
 		goto out;
 	}
 
-	reason = flg_lb4_forward(cfg, &pkt, &t);
+	reason = flg_lb4_forward(cfg, &pkt, &t, skb->ifindex);
+	__be32 peer_addr = pkt.daddr;
+	__be16 peer_port = pkt.dport;
 	if (reason == FLG_REASON_FORWARDED) {
 		if (flg_tc_nat4(skb, &pkt, 1, t.addr, t.port)) {
 			reason = FLG_REASON_DROP_CSUM_ERROR;
 			goto out;
 		}
-		/* Policy hook: after DNAT, on the backend's identity. */
-		reason = flg_policy_to_backend(cfg, &pkt, &t);
+		/* Egress policy judges the backend, as in Cilium. */
+		peer_addr = t.addr;
+		peer_port = t.port;
 	} else if (reason == FLG_REASON_PASSED && flg_lb4_reverse(cfg, &pkt, &t)) {
 		reason = flg_tc_nat4(skb, &pkt, 0, t.addr, t.port) ? FLG_REASON_DROP_CSUM_ERROR
 								   : FLG_REASON_REVERSE_NAT;
 	}
+	if (reason < FLG_REASON_DROP_FIRST) {
+		/* From an endpoint: its egress policy, on the flow as it sent it. */
+		const struct endpoint_info *ep = flg_policy_endpoint(skb->ifindex);
+		if (ep) {
+			struct flg_tuple sent = { pkt.saddr, pkt.daddr, pkt.sport, pkt.dport };
+			__u32 verdict = flg_policy_check(cfg, ep, FLG_POLICY_EGRESS, &sent, &pkt, peer_addr,
+							 peer_port, &ids);
+			if (verdict != FLG_REASON_PASSED)
+				reason = verdict;
+		}
+	}
 out:
-	flg_account(cfg, reason, FLG_HOOK_TC_INGRESS, skb->ifindex, &pkt, t.backend_id, t.rev_nat_index);
+	flg_account(cfg, reason, FLG_HOOK_TC_INGRESS, skb->ifindex, &pkt, t.backend_id, t.rev_nat_index, &ids);
 	return flg_tc_verdict(reason);
 }
 
@@ -106,20 +122,31 @@ int flg_tc_egress(struct __sk_buff *skb)
 	flg_tc_linearize(skb);
 	struct flg_pkt pkt = { .len = skb->len };
 	struct flg_lb_target t = {};
+	struct flg_ids ids = {};
 	if (flg_parse((void *)(long)skb->data, (void *)(long)skb->data_end, &pkt) != FLG_PARSE_OK)
 		return TC_ACT_OK;
 
 	__u32 reason = FLG_REASON_PASSED;
-	if (flg_lb4_reverse(cfg, &pkt, &t))
+	struct flg_tuple received = { pkt.saddr, pkt.daddr, pkt.sport, pkt.dport };
+	if (flg_lb4_reverse(cfg, &pkt, &t)) {
 		reason = flg_tc_nat4(skb, &pkt, 0, t.addr, t.port) ? FLG_REASON_DROP_CSUM_ERROR
 								   : FLG_REASON_REVERSE_NAT;
-	if (reason == FLG_REASON_PASSED) {
-		/* Policy hook: traffic into the endpoint behind this interface. */
-		reason = flg_policy_into_endpoint(cfg, &pkt, skb->ifindex);
-		if (reason == FLG_REASON_PASSED)
-			return TC_ACT_OK;
+		received.saddr = t.addr;
+		received.sport = t.port;
 	}
-	flg_account(cfg, reason, FLG_HOOK_TC_EGRESS, skb->ifindex, &pkt, t.backend_id, t.rev_nat_index);
+	if (reason < FLG_REASON_DROP_FIRST) {
+		/* Into an endpoint: its ingress policy, on the flow as it receives it. */
+		const struct endpoint_info *ep = flg_policy_endpoint(skb->ifindex);
+		if (ep) {
+			__u32 verdict = flg_policy_check(cfg, ep, FLG_POLICY_INGRESS, &received, &pkt,
+							 received.saddr, received.dport, &ids);
+			if (verdict != FLG_REASON_PASSED)
+				reason = verdict;
+		}
+	}
+	if (reason == FLG_REASON_PASSED)
+		return TC_ACT_OK;
+	flg_account(cfg, reason, FLG_HOOK_TC_EGRESS, skb->ifindex, &pkt, t.backend_id, t.rev_nat_index, &ids);
 	return flg_tc_verdict(reason);
 }
 
@@ -134,6 +161,7 @@ int flg_xdp(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct flg_pkt pkt = { .len = data_end - data };
 	struct flg_lb_target t = {};
+	struct flg_ids ids = {};
 	int parsed = flg_parse(data, data_end, &pkt);
 	__u32 reason;
 
@@ -141,15 +169,13 @@ int flg_xdp(struct xdp_md *ctx)
 		reason = flg_parse_reason(parsed);
 		goto out;
 	}
-	reason = flg_lb4_forward(cfg, &pkt, &t);
-	if (reason == FLG_REASON_FORWARDED) {
-		if (flg_xdp_dnat4(ctx, &pkt, t.addr, t.port)) {
-			reason = FLG_REASON_DROP_MALFORMED;
-			goto out;
-		}
-		reason = flg_policy_to_backend(cfg, &pkt, &t);
-	}
+	/* Policy is not judged here: XDP serves physical NICs, where no
+	 * endpoint sits; the backend's ingress policy applies at its
+	 * host-side interface. */
+	reason = flg_lb4_forward(cfg, &pkt, &t, ctx->ingress_ifindex);
+	if (reason == FLG_REASON_FORWARDED && flg_xdp_dnat4(ctx, &pkt, t.addr, t.port))
+		reason = FLG_REASON_DROP_MALFORMED;
 out:
-	flg_account(cfg, reason, FLG_HOOK_XDP, ctx->ingress_ifindex, &pkt, t.backend_id, t.rev_nat_index);
+	flg_account(cfg, reason, FLG_HOOK_XDP, ctx->ingress_ifindex, &pkt, t.backend_id, t.rev_nat_index, &ids);
 	return reason >= FLG_REASON_DROP_FIRST ? XDP_DROP : XDP_PASS;
 }

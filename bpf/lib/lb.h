@@ -8,6 +8,7 @@
 #define FLG_LIB_LB_H
 
 #include "ct.h"
+#include "endpoint.h"
 #include "jhash.h"
 #include "maps.h"
 #include "parse.h"
@@ -111,12 +112,12 @@ static __always_inline __u32 flg_lb4_select(const struct flg_config *cfg, struct
 }
 
 /*
- * The forward path for a parsed packet. Returns FLG_REASON_FORWARDED with
- * *t filled when the packet must be DNATed, FLG_REASON_PASSED when its
- * destination is not a service, or a drop reason.
+ * The forward path for a parsed packet that arrived on `ifindex`. Returns
+ * FLG_REASON_FORWARDED with *t filled when the packet must be DNATed,
+ * FLG_REASON_PASSED when its destination is not a service, or a drop reason.
  */
 static __always_inline __u32 flg_lb4_forward(const struct flg_config *cfg, const struct flg_pkt *pkt,
-					     struct flg_lb_target *t)
+					     struct flg_lb_target *t, __u32 ifindex)
 {
 	struct lb4_key key = {
 		.address = pkt->daddr,
@@ -125,6 +126,17 @@ static __always_inline __u32 flg_lb4_forward(const struct flg_config *cfg, const
 		.scope = FLG_LB_SCOPE_EXTERNAL,
 	};
 	struct lb4_service *svc = bpf_map_lookup_elem(&flg_lb4_services, &key);
+	if (svc && (svc->flags2 & FLG_SVC_F2_TWO_SCOPES) && flg_endpoint_lookup(ifindex)) {
+		/* East-west (from a local endpoint) to a service with two
+		 * scopes: in-cluster traffic uses the internal-scope entry and
+		 * its backends (reference §8.1 step 3). Without one, as in
+		 * Cilium, the VIP is no service for this client. The slot
+		 * lookups below reuse the key, so they stay in this scope. */
+		key.scope = FLG_LB_SCOPE_INTERNAL;
+		svc = bpf_map_lookup_elem(&flg_lb4_services, &key);
+		if (!svc)
+			return FLG_REASON_PASSED;
+	}
 	if (!svc) {
 		if (!(cfg->flags & FLG_CFG_F_WILDCARD_DROP))
 			return FLG_REASON_PASSED;

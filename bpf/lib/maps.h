@@ -110,7 +110,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flg_events SEC(".maps");
 
-/* ---- Policy path: defined now, enforced by later work ---------------- */
+/* ---- Network policy (lib/policy.h) ----------------------------------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct flg_policy_state);
+	__uint(max_entries, 1);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flg_policy_state SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

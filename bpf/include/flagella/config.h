@@ -16,7 +16,8 @@
 #define FLG_CFG_F_ENABLED        (1 << 0) /* load balancing on; off = pass everything */
 #define FLG_CFG_F_TRACE_EVENTS   (1 << 1) /* emit a trace event for every handled packet */
 #define FLG_CFG_F_WILDCARD_DROP  (1 << 2) /* drop traffic to unknown ports of a VIP with a wildcard entry */
-#define FLG_CFG_F_POLICY         (1 << 3) /* reserved: enforce network policy */
+/* Bit 3 is unused: policy is switched on by flg_policy_state, which the
+ * policy reconciler owns, so a config write can never turn it off. */
 
 struct flg_config {
 	__u32 flags;                /* FLG_CFG_F_* */

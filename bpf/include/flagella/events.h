@@ -28,7 +28,10 @@ enum flg_reason {
 	FLG_REASON_DROP_MALFORMED = 12,         /* truncated IPv4 or L4 header, bad IHL or total length */
 	FLG_REASON_DROP_CSUM_ERROR = 13,        /* a packet rewrite helper failed */
 	FLG_REASON_DROP_CT_CREATE_FAILED = 14,  /* the conntrack entry could not be written */
-	FLG_REASON_DROP_POLICY = 15,            /* reserved for the policy work */
+	FLG_REASON_DROP_POLICY_INGRESS = 15,    /* no policy entry allows the flow into the endpoint */
+	FLG_REASON_DROP_POLICY_EGRESS = 16,     /* no policy entry allows the flow out of the endpoint */
+	FLG_REASON_DROP_POLICY_DENY_INGRESS = 17, /* a deny entry matched the flow into the endpoint */
+	FLG_REASON_DROP_POLICY_DENY_EGRESS = 18,  /* a deny entry matched the flow out of the endpoint */
 	FLG_REASON_MAX = 32,                    /* flg_metrics max_entries */
 };
 
@@ -52,6 +55,8 @@ struct flg_event {
 	__u32 backend_id;   /* 0 when no backend was chosen */
 	__be16 rev_nat_index;
 	__u16 pad;
+	__u32 src_identity; /* policy drops: the sender's security identity; else 0 */
+	__u32 dst_identity; /* policy drops: the receiver's security identity; else 0 */
 };
 
 #define FLG_HOOK_TC_INGRESS 1

@@ -155,10 +155,18 @@ struct lb4_src_range_key {
  *            remembers the chosen backend so the flow keeps it;
  *   REPLY:   keyed by the reply as the backend sends it (backend -> client),
  *            carries the rev-NAT index that rewrites the reply to VIP:port.
+ * and, while policy is active (flg_policy_state), one entry per flow and
+ * tracked endpoint side, as Cilium's CT_EGRESS / CT_INGRESS entries:
+ *   EGRESS:  a flow an endpoint opened, keyed as the endpoint sent it
+ *            (before DNAT: client -> VIP:port for a service);
+ *   INGRESS: a flow into an endpoint, keyed as the endpoint received it.
+ * A packet whose reversed tuple finds the other side's entry is a reply.
  * Fields are named for the packet the key matches.
  */
 #define FLG_CT_KEY_SERVICE (1 << 0)
 #define FLG_CT_KEY_REPLY   (1 << 1)
+#define FLG_CT_KEY_EGRESS  (1 << 2)
+#define FLG_CT_KEY_INGRESS (1 << 3)
 
 struct ct4_key {
 	__be32 saddr;
@@ -170,18 +178,27 @@ struct ct4_key {
 	__u16 pad;
 };
 
-/* ct4_entry.flags. Bits 8..15 are reserved for the policy work. */
-#define FLG_CT_F_SEEN_REPLY  (1 << 0) /* a reply went through (REPLY entries) */
-#define FLG_CT_F_CLOSING     (1 << 1) /* FIN or RST seen: short lifetime */
-#define FLG_CT_F_POLICY_DONE (1 << 8) /* reserved: a policy verdict is cached in policy_verdict */
+/* ct4_entry.flags. Bits 8..15 belong to policy. */
+#define FLG_CT_F_SEEN_REPLY      (1 << 0) /* a reply went through (REPLY, EGRESS, INGRESS entries) */
+#define FLG_CT_F_CLOSING         (1 << 1) /* FIN or RST seen: short lifetime */
+#define FLG_CT_F_POLICY_ENFORCED (1 << 8) /* EGRESS/INGRESS: the flow passed a policy lookup (else tracked only) */
+
+/* ct4_entry.policy_match: which policy entry let the flow in (reference §8.6). */
+#define FLG_POLICY_MATCH_NONE       0 /* direction not enforced: tracked for its replies only */
+#define FLG_POLICY_MATCH_L3_ONLY    1 /* peer identity, any protocol and port */
+#define FLG_POLICY_MATCH_L3_PROTO   2 /* peer identity and protocol, any port */
+#define FLG_POLICY_MATCH_L3_L4      3 /* peer identity, protocol and port (or port range) */
+#define FLG_POLICY_MATCH_ALL        4 /* any peer, any protocol and port */
+#define FLG_POLICY_MATCH_PROTO_ONLY 5 /* any peer, protocol, any port */
+#define FLG_POLICY_MATCH_L4_ONLY    6 /* any peer, protocol and port (or port range) */
 
 struct ct4_entry {
-	__u32 backend_id;     /* backend chosen for the flow */
+	__u32 backend_id;     /* SERVICE/REPLY: backend chosen for the flow */
 	__u32 lifetime;       /* expiry, monotonic seconds */
-	__be16 rev_nat_index; /* service id, network order */
+	__be16 rev_nat_index; /* SERVICE/REPLY: service id, network order */
 	__u16 flags;          /* FLG_CT_F_* */
-	__u32 src_identity;   /* reserved: security identity of the client for policy */
-	__u8 policy_verdict;  /* reserved: cached verdict when FLG_CT_F_POLICY_DONE */
+	__u32 peer_identity;  /* EGRESS/INGRESS: security identity of the other side */
+	__u8 policy_match;    /* EGRESS/INGRESS: FLG_POLICY_MATCH_* */
 	__u8 pad[3];
 	__u32 created;        /* monotonic seconds, for inspection */
 };
@@ -193,11 +210,17 @@ struct flg_metrics_value {
 	__u64 bytes;
 };
 
-/* ---- Policy path (definitions only; nothing enforces them yet) --------- */
+/* ---- Network policy ------------------------------------------------- */
+
+/* Reserved security identities (Cilium's numbers). */
+#define FLG_IDENTITY_ANY   0 /* in a policy key: any peer (the L4-only lookup) */
+#define FLG_IDENTITY_HOST  1
+#define FLG_IDENTITY_WORLD 2 /* what an address no ipcache prefix covers resolves to */
 
 /* flg_ipcache, LPM_TRIE ipcache_key -> remote_endpoint_info (reference §7.10). */
 #define FLG_IPCACHE_FAMILY_IPV4 1
 #define FLG_IPCACHE_FAMILY_IPV6 2
+#define FLG_IPCACHE_STATIC_PREFIX 32 /* cluster_id, pad1, family */
 
 struct ipcache_key {
 	__u32 prefixlen; /* 32 + IP prefix bits */
@@ -215,14 +238,30 @@ struct remote_endpoint_info {
 	__u8 flags; /* bit 0 skip_tunnel, 1 has_tunnel_ep, 2 ipv6_tunnel_ep, 3 remote_cluster */
 };
 
-/* flg_endpoints, HASH __u32 host-side ifindex -> endpoint_info. */
+/*
+ * flg_endpoints, HASH __u32 host-side ifindex -> endpoint_info: every local
+ * endpoint, enforced or not (service lookups use it to tell east-west
+ * traffic). The policy map of an endpoint is written before its entry here
+ * says a direction is enforced.
+ */
 #define FLG_EP_F_INGRESS_POLICY (1 << 0) /* enforce ingress policy into this endpoint */
 #define FLG_EP_F_EGRESS_POLICY  (1 << 1) /* enforce egress policy from this endpoint */
 
 struct endpoint_info {
-	__u32 endpoint_id;
+	__u32 endpoint_id;  /* key of the endpoint's policy map in flg_policy */
 	__u32 sec_identity;
-	__u32 flags; /* FLG_EP_F_* */
+	__u32 flags;        /* FLG_EP_F_* */
+	__u32 pad;
+};
+
+/*
+ * flg_policy_state, ARRAY of 1: read first on every packet. While no
+ * endpoint enforces anything the datapath does no policy work at all (no
+ * endpoint lookup, no tracking); once one does, every endpoint's flows are
+ * tracked so replies pass whatever each side enforces.
+ */
+struct flg_policy_state {
+	__u32 enforcing_endpoints; /* endpoints with a direction enforced; 0 = policy off */
 	__u32 pad;
 };
 
@@ -230,6 +269,7 @@ struct endpoint_info {
 #define FLG_POLICY_INGRESS 0
 #define FLG_POLICY_EGRESS  1
 #define FLG_POLICY_FULL_PREFIX 64 /* 8 * (sizeof(struct policy_key) - 4) */
+#define FLG_POLICY_MAX_PRECEDENCE 0xffffffffu /* reserved for deny entries */
 
 struct policy_key {
 	__u32 prefixlen;  /* 40 + 8 with a protocol + port prefix bits */
@@ -249,7 +289,7 @@ struct policy_entry {
 	__be16 proxy_port; /* 0 = no L7 redirect */
 	__u8 flags;
 	__u8 auth;
-	__u32 precedence;  /* higher wins; ~0 reserved for deny */
+	__u32 precedence;  /* higher wins; FLG_POLICY_MAX_PRECEDENCE for deny */
 	__u32 cookie;
 };
 
