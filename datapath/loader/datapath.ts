@@ -9,6 +9,7 @@ import {
   type EndpointInfo,
   type FlgConfig,
   type FlgMetricsValue,
+  type FlgPolicyState,
   type IpcacheKey,
   type Lb4AffinityKey,
   type Lb4Backend,
@@ -45,6 +46,8 @@ export interface DatapathMaps {
   endpoints: TypedMap<number, EndpointInfo>;
   /** Outer map: endpoint id -> inner LPM_TRIE of policy_key -> policy_entry. */
   policy: TypedMap<number, number>;
+  /** One entry: how many endpoints enforce policy (0 = the datapath does no policy work). */
+  policyState: TypedMap<number, FlgPolicyState>;
 }
 
 export class Datapath implements Disposable {

@@ -22,8 +22,10 @@ export const EVENT_FIELDS = {
   backend_id: [32, 4],
   rev_nat_index: [36, 2],
   pad: [38, 2],
+  src_identity: [40, 4],
+  dst_identity: [44, 4],
 } as const satisfies Record<string, readonly [number, number]>;
-export const EVENT_SIZE = 40;
+export const EVENT_SIZE = 48;
 
 export type EventType = 'drop' | 'trace';
 export type EventHook = 'tc-ingress' | 'tc-egress' | 'xdp' | 'unknown';
@@ -49,6 +51,9 @@ export interface DatapathEvent {
   backendId: number;
   /** Service id (host order); 0 when none. */
   revNatIndex: number;
+  /** Policy drops: security identities of the sender and the receiver; 0 otherwise. */
+  srcIdentity: number;
+  dstIdentity: number;
 }
 
 const HOOKS: Record<number, EventHook> = { 1: 'tc-ingress', 2: 'tc-egress', 3: 'xdp' };
@@ -77,6 +82,8 @@ export function decodeEvent(record: Buffer): DatapathEvent {
     dport: record.readUInt16BE(f.dport[0]),
     backendId: record.readUInt32LE(f.backend_id[0]),
     revNatIndex: record.readUInt16BE(f.rev_nat_index[0]),
+    srcIdentity: record.readUInt32LE(f.src_identity[0]),
+    dstIdentity: record.readUInt32LE(f.dst_identity[0]),
   };
 }
 

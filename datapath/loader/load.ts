@@ -106,6 +106,7 @@ function openMaps(obj: BpfObject, opened: { close(): void }[]): DatapathMaps {
     ipcache: typed(mapSpecs.flg_ipcache),
     endpoints: typed(mapSpecs.flg_endpoints),
     policy: typed(mapSpecs.flg_policy),
+    policyState: typed(mapSpecs.flg_policy_state),
   };
 }
 

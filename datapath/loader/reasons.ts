@@ -16,7 +16,10 @@ export const Reason = {
   DROP_MALFORMED: 12,
   DROP_CSUM_ERROR: 13,
   DROP_CT_CREATE_FAILED: 14,
-  DROP_POLICY: 15,
+  DROP_POLICY_INGRESS: 15,
+  DROP_POLICY_EGRESS: 16,
+  DROP_POLICY_DENY_INGRESS: 17,
+  DROP_POLICY_DENY_EGRESS: 18,
 } as const;
 
 export type ReasonName = keyof typeof Reason;
