@@ -8,6 +8,8 @@ import { basename } from 'node:path';
 import { BpfError } from './bpf-error.js';
 import { BpfMap } from './bpf-map.js';
 import { BpfProgram } from './bpf-program.js';
+import type { LayoutSet } from './btf/layout-types.js';
+import { verifyLayouts } from './btf/verify-layouts.js';
 import { lastErrno } from './libc.js';
 import { collectLibbpfLog, libbpf, openOptions, type KernelLogger, type Ptr } from './libbpf.js';
 import { dupFd } from './pins.js';
@@ -36,6 +38,11 @@ export interface ObjectOpenOptions {
   maps?: Record<string, MapConfig>;
   /** Receives libbpf's messages (warn/info/debug), including the verifier log. */
   logger?: KernelLogger;
+  /**
+   * The generated layoutSet this program was built with: open() first checks the
+   * object's BTF against it and throws LayoutDriftError on any difference.
+   */
+  layouts?: LayoutSet;
 }
 
 export class BpfObject implements Disposable {
@@ -54,9 +61,11 @@ export class BpfObject implements Disposable {
 
   /**
    * Opens (parses) an ELF object without loading it. Throws BpfError (`object open`):
-   * ENOENT for a missing file, EINVAL for a malformed object, with libbpf's messages in `log`.
+   * ENOENT for a missing file, EINVAL for a malformed object, with libbpf's messages in
+   * `log`; LayoutDriftError when `layouts` is given and the object's structs differ.
    */
   static open(path: string, opts: ObjectOpenOptions = {}): BpfObject {
+    if (opts.layouts) verifyLayouts(path, opts.layouts);
     const lib = libbpf();
     const pinRoot = opts.pinRoot ?? DEFAULT_PIN_ROOT;
     const { result, log } = collectLibbpfLog(opts.logger, () => {

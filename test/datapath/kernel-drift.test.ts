@@ -6,8 +6,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { diffLayouts, LayoutDriftError, layoutsFromObject, verifyLayouts } from '../../datapath/index.js';
-import { compileBpf, generateInto, scratchDir, typecheck } from './fixtures/kernel-fixtures.js';
+import { BpfObject, diffLayouts, LayoutDriftError, layoutsFromObject, verifyLayouts } from '../../datapath/index.js';
+import { compileBpf, generateInto, scratchDir, tempPinRoot, typecheck } from './fixtures/kernel-fixtures.js';
 
 const base = compileBpf('kernel-fixture.c');
 const moved = compileBpf('kernel-fixture.c', { FLG_DRIFT: 1 });
@@ -104,6 +104,12 @@ drift('verifyLayouts refuses an object whose structs drifted, listing every diff
       assert.ok(e.differences.length > 0);
     }
   }
+});
+
+drift('BpfObject.load with the generated layouts refuses a drifted object before creating anything', () => {
+  const pinRoot = tempPinRoot();
+  assert.throws(() => BpfObject.load(resized, { pinRoot, layouts: baseLayouts }), (e: unknown) => e instanceof LayoutDriftError);
+  BpfObject.load(base, { pinRoot, layouts: baseLayouts }).close();
 });
 
 drift('a map missing from the object is drift too', () => {

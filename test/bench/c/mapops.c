@@ -32,6 +32,13 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Lets the kernel finish freeing maps closed just before (deferred work), as the
+ * TypeScript side does, so neither side times the other's cleanup. */
+static void settle(void)
+{
+	usleep(50000);
+}
+
 static int create_map(void)
 {
 	union bpf_attr attr;
@@ -45,6 +52,7 @@ static int create_map(void)
 		perror("map create");
 		exit(1);
 	}
+	settle();
 	return fd;
 }
 
