@@ -18,3 +18,6 @@ export {
 } from './lb/maglev.js';
 export { murmur3x64128 } from './lb/murmur3.js';
 export * from './policy/port-prefixes.js';
+export * from './policy/policy-map-entries.js';
+export * from './policy/endpoint-policy-map.js';
+export * from './policy/ipcache-entry.js';
