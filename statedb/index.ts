@@ -39,3 +39,13 @@ export {
   UnknownTableError,
 } from './tooling.js';
 export type { IndexInfo, TableInfo } from './tooling.js';
+export { DurableStore, openStore, storeOf } from './durable.js';
+export type { RestoredTable } from './durable.js';
+export {
+  DurableStoreError,
+  StoreDecodeError,
+  StoreIncompatibleError,
+  StoreStateError,
+  StoreUnreadableError,
+  StoreWriteError,
+} from './durable-errors.js';
