@@ -126,10 +126,15 @@ type Overrides<R> = Partial<Omit<ReconcilerConfig<R>, 'db' | 'table' | 'status' 
  * A started reconciler on "items" with the test clock, exact backoff (no
  * jitter), no round rate limit, and no pruning or refresh unless overridden.
  */
-export function startItems(overrides: Overrides<Item> = {}, batch = false) {
+export function startItems(overrides: Overrides<Item> = {}, opts: { batch?: boolean; initializer?: string } = {}) {
   const { db, table } = itemTable();
   const clock = new TestClock();
   const target = new MemoryTarget();
+  const batch = opts.batch ?? false;
+  const initializer = opts.initializer;
+  const markDone =
+    initializer === undefined ? undefined : db.write([table], (txn) => table.registerInitializer(txn, initializer));
+  const markInitialized = () => db.write([table], (txn) => markDone?.(txn));
   const reconciler = new Reconciler<Item>({
     db,
     table,
@@ -152,7 +157,7 @@ export function startItems(overrides: Overrides<Item> = {}, batch = false) {
   const insert = (...items: Item[]) => write((txn) => items.forEach((i) => table.insert(txn, i)));
   const remove = (...ids: number[]) => write((txn) => ids.forEach((id) => table.delete(txn, { id } as Item)));
   const get = (id: number) => table.get(db.readTxn(), table.primary.query(id));
-  return { db, table, clock, target, reconciler, write, insert, remove, get };
+  return { db, table, clock, target, reconciler, write, insert, remove, get, markInitialized };
 }
 
 /** Two reconcilers ("left", "right") on one table with a StatusSet each (no pruning or refresh). */
