@@ -1,0 +1,23 @@
+// Public API of the agent's object sources (re-exported by agent/index.ts).
+export { KUBE_KINDS, KIND_INFO, describeRef, isKubeKind, objectKey, refOf } from './kinds.js';
+export type { KindInfo, KubeKind, KubeObject, KubeObjectByKind, ObjectRef } from './kinds.js';
+export { APPLIED } from './sink.js';
+export type { ApplyResult, ChangeType, InitializerHandle, KubeChange, ObjectApplyError, ObjectSink } from './sink.js';
+export { SourceConfigError, SourceStoppedError } from './source.js';
+export type { Source, SourceCounters, SourceHealth, SourceStatus } from './source.js';
+export { RecordingSink, WaitTimeoutError } from './recording-sink.js';
+export type { RecordedInitializer, RecordingSinkOptions } from './recording-sink.js';
+export { DispatchError, DispatchSink, UnroutedKindError } from './dispatch-sink.js';
+export type { DispatchSinkOptions, SinkRoutes } from './dispatch-sink.js';
+export { Backoff, BackoffOptionsError } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export { BatchOptionsError } from './batch-writer.js';
+export { loadKubeConfig, SERVICE_ACCOUNT_DIR } from './kube-config.js';
+export type { KubeConfigOptions, KubeConfigOrigin, LoadedKubeConfig } from './kube-config.js';
+export { KubeApiError } from './kube-list.js';
+export { KubernetesSource } from './kube-source.js';
+export type { KubernetesSourceOptions } from './kube-source.js';
+export { FileSource } from './file-source.js';
+export type { FileSourceCounters, FileSourceOptions } from './file-source.js';
+export { formatProblem, parseObjectFile } from './yaml-objects.js';
+export type { FileObject, FileProblem, FileProblemKind, ParsedFile } from './yaml-objects.js';
