@@ -129,7 +129,7 @@ multi('a result whose row only got another reconciler’s status is written back
     // left has written "done" meanwhile: a new revision of the row.
     assert.is(h.get(1)!.statuses.get('left').kind, 'done');
     assert.ok(release, 'right is updating the first version');
-    release!();
+    release();
     await h.right.reconciler.waitUntilReconciled(h.table.revision(h.db.readTxn()));
     await settle();
     await h.right.reconciler.waitUntilReconciled(h.table.revision(h.db.readTxn()));

@@ -166,7 +166,7 @@ stale('a result for a row changed while update was in flight is dropped; the new
     for (let i = 0; i < 20 && release === undefined; i++) await settle(1);
     assert.ok(release, 'update of the first version is in flight');
     const rev = h.insert(pending(1, 'second'));
-    release!();
+    release();
     await h.reconciler.waitUntilReconciled(rev);
     await h.reconciler.waitUntilReconciled(h.table.revision(h.db.readTxn()));
     assert.equal(seen, ['first', 'second']);
