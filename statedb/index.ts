@@ -49,3 +49,22 @@ export {
   StoreUnreadableError,
   StoreWriteError,
 } from './durable-errors.js';
+export { dumpJSON, dumpJSONChunks, dumpTables, plainRow, toPlain } from './dump.js';
+export {
+  alignLine,
+  cellsFromJSON,
+  escapeCell,
+  formatRows,
+  OUTPUT_FORMATS,
+  renderJSON,
+  renderTable,
+  renderYAML,
+  selectColumns,
+  tableCells,
+  UnknownColumnError,
+} from './format.js';
+export type { Cells, FormatOptions, OutputFormat } from './format.js';
+export { observeChanges, observeQuery } from './rx.js';
+export type { ObserveQueryOptions, QueryResult } from './rx.js';
+export { prometheusMetrics } from './metrics-prometheus.js';
+export type { PrometheusMetricsOptions } from './metrics-prometheus.js';
