@@ -4,7 +4,7 @@
 // Each target applies its part of a batch in its own transaction; targets
 // are called in the order their kinds first appear in the batch.
 import { describeRef, KUBE_KINDS, refOf, type KubeKind } from './kinds.js';
-import type { ApplyResult, InitializerHandle, KubeChange, ObjectApplyError, ObjectSink } from './sink.js';
+import type { ApplyResult, KubeChange, ObjectApplyError, ObjectSink } from './sink.js';
 
 export type SinkRoutes = Partial<Record<KubeKind, ObjectSink>>;
 
@@ -88,7 +88,7 @@ export class DispatchSink implements ObjectSink {
    * kinds). markDone completes them all; retried after a failure, it calls
    * only the targets not yet done.
    */
-  registerInitializer(sourceName: string, kinds: readonly KubeKind[]): InitializerHandle {
+  registerInitializer(sourceName: string, kinds: readonly KubeKind[]): { markDone(): Promise<void> } {
     const byTarget = new Map<ObjectSink, KubeKind[]>();
     for (const kind of kinds) {
       const target = this.routes[kind];

@@ -11,7 +11,8 @@ export { DispatchError, DispatchSink, UnroutedKindError } from './dispatch-sink.
 export type { DispatchSinkOptions, SinkRoutes } from './dispatch-sink.js';
 export { Backoff, BackoffOptionsError } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
-export { BatchOptionsError } from './batch-writer.js';
+export { BatchOptionsError, BatchWriter } from './batch-writer.js';
+export type { BatchWriterOptions } from './batch-writer.js';
 export { loadKubeConfig, SERVICE_ACCOUNT_DIR } from './kube-config.js';
 export type { KubeConfigOptions, KubeConfigOrigin, LoadedKubeConfig } from './kube-config.js';
 export { KubeApiError } from './kube-list.js';

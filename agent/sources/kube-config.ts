@@ -66,7 +66,7 @@ function fromFiles(files: readonly string[]): KubeConfig {
     } catch (err) {
       throw new SourceConfigError(`kubeconfig ${file}: ${errorMessage(err)}`);
     }
-    if (i > 0) config.mergeConfig(kc);
+    if (i > 0) mergeFirstWins(config, kc);
   });
   const cluster = config.getCurrentCluster();
   if (cluster === null) {
@@ -78,6 +78,16 @@ function fromFiles(files: readonly string[]): KubeConfig {
     );
   }
   return config;
+}
+
+/** kubectl's merge rule: the first file to define a cluster, user or context wins (the client's mergeConfig throws instead). */
+function mergeFirstWins(into: KubeConfig, from: KubeConfig): void {
+  for (const c of from.getClusters()) if (into.getCluster(c.name) === null) into.addCluster(c);
+  for (const u of from.getUsers()) if (into.getUser(u.name) === null) into.addUser(u);
+  for (const x of from.getContexts()) if (into.getContextObject(x.name) === null) into.addContext(x);
+  if (into.getCurrentContext() === undefined || into.getCurrentContext() === '') {
+    into.setCurrentContext(from.getCurrentContext());
+  }
 }
 
 function inCluster(host: string, port: string, prefix: string): LoadedKubeConfig {

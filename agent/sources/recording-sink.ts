@@ -2,7 +2,7 @@
 // every batch it applied and its initializers, and can be told to reject
 // objects or to fail whole batches.
 import { describeRef, objectKey, refOf, type KubeKind, type KubeObject } from './kinds.js';
-import type { ApplyResult, InitializerHandle, KubeChange, ObjectApplyError, ObjectSink } from './sink.js';
+import type { ApplyResult, KubeChange, ObjectApplyError, ObjectSink } from './sink.js';
 
 export interface RecordedInitializer {
   readonly name: string;
@@ -58,7 +58,7 @@ export class RecordingSink implements ObjectSink {
     return { errors };
   }
 
-  registerInitializer(sourceName: string, kinds: readonly KubeKind[]): InitializerHandle {
+  registerInitializer(sourceName: string, kinds: readonly KubeKind[]): { markDone(): void } {
     if (this.initializers.some((i) => i.name === sourceName && i.doneAfterBatches === undefined)) {
       throw new Error(`recording sink: initializer "${sourceName}" is already pending`);
     }
