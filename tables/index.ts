@@ -174,3 +174,42 @@ export {
 } from './policy/endpoint-policy.js';
 export { endpointsToRecompute, type PolicyChange } from './policy/policy-recompute.js';
 export { namedPortsOfPod } from './policy/pod-ports.js';
+export {
+  makeEndpointPoliciesTable,
+  makeEndpointsTable,
+  makeIdentitiesTable,
+  makeIpcacheTable,
+  makeNamespacesTable,
+  makePoliciesTable,
+  newPolicyTables,
+  type EndpointPolicyRow,
+  type EndpointRow,
+  type IdentityRow,
+  type IdentityRowKind,
+  type IpcacheRow,
+  type IpcacheSource,
+  type NamespaceRow,
+  type PolicyRow,
+  type PolicyTables,
+} from './policy/policy-tables.js';
+export { HOST_INTERFACE_ANNOTATION, fromPod, type PodConversionOptions } from './policy/convert-pod.js';
+export { fromNamespace } from './policy/convert-namespace.js';
+export { policyRowOf } from './policy/policy-row.js';
+export {
+  hostRouteInterface,
+  parseProcNetRoute,
+  systemInterfaceResolver,
+  type InterfaceResolver,
+  type KernelRoute,
+} from './policy/host-interface.js';
+export {
+  PolicyWriter,
+  type PolicyObjectChange,
+  type PolicyObjectKind,
+  type PolicyWriteReport,
+} from './policy/policy-writer.js';
+export {
+  PolicyController,
+  type PolicyControllerOptions,
+  type PolicyStepReport,
+} from './policy/policy-controller.js';
