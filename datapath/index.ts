@@ -21,3 +21,6 @@ export * from './policy/port-prefixes.js';
 export * from './policy/policy-map-entries.js';
 export * from './policy/endpoint-policy-map.js';
 export * from './policy/ipcache-entry.js';
+export * from './policy/ipcache-operations.js';
+export * from './policy/endpoint-policy-operations.js';
+export * from './policy/policy-reconcilers.js';
