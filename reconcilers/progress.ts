@@ -40,14 +40,37 @@ export class ProgressTracker {
 
   /**
    * Resolves once every change up to `revision` has been attempted (0
-   * resolves at once). Rejects with ReconcilerStoppedError when the
+   * resolves at once). The process stays alive while a wait is pending. Rejects with ReconcilerStoppedError when the
    * reconciler stops first, or with the signal's WaitAbortedError.
    */
   async waitFor(revision: number, signal?: AbortSignal): Promise<Progress> {
-    for (;;) {
-      if (this.current.revision >= revision) return this.current;
-      if (this.stoppedWith !== undefined) throw new ReconcilerStoppedError(this.stoppedWith.message);
-      await waitAny([this.watch], signal);
+    if (this.current.revision >= revision) return this.current;
+    this.holdProcess(1);
+    try {
+      for (;;) {
+        if (this.current.revision >= revision) return this.current;
+        if (this.stoppedWith !== undefined) throw new ReconcilerStoppedError(this.stoppedWith.message);
+        await waitAny([this.watch], signal);
+      }
+    } finally {
+      this.holdProcess(-1);
+    }
+  }
+
+  // The engine's timers never keep the process alive, so a program whose
+  // last work is awaiting reconciliation (the engine sleeping on a rate
+  // limit or a retry backoff meanwhile) would exit with the await unsettled.
+  // A waiter holds the process until its wait ends.
+  private waiters = 0;
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
+
+  private holdProcess(delta: number): void {
+    this.waiters += delta;
+    if (this.waiters > 0 && this.keepAlive === undefined) {
+      this.keepAlive = setInterval(() => {}, 2 ** 30);
+    } else if (this.waiters === 0 && this.keepAlive !== undefined) {
+      clearInterval(this.keepAlive);
+      this.keepAlive = undefined;
     }
   }
 }

@@ -155,6 +155,8 @@ export class Reconciler<T> {
    * failing (0 when none). For success up to `revision` wait until
    * retryLowWatermark is 0 or above it. Rejects with ReconcilerStoppedError
    * when the reconciler stops first, or WaitAbortedError on `signal`.
+   * While a wait is pending it keeps the process alive (the engine's own
+   * timers never do).
    */
   waitUntilReconciled(revision: number, opts: { signal?: AbortSignal } = {}): Promise<Progress> {
     return this.tracker.waitFor(revision, opts.signal);
