@@ -29,7 +29,7 @@ function runChild(mode: string, target: string): Child {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const events: Child['events'] = [];
-  createInterface({ input: proc.stdout! }).on('line', (l) => events.push(JSON.parse(l) as Child['events'][number]));
+  createInterface({ input: proc.stdout }).on('line', (l) => events.push(JSON.parse(l) as Child['events'][number]));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return { proc, events, exited };
 }
