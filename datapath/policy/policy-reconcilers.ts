@@ -31,12 +31,14 @@ export function policyReconcilers(
   const { mode, ...common } = settings;
   const ipcacheOps = new IpcacheOperations(maps.ipcache);
   const ipcache = new Reconciler<IpcacheRow>({ ...common, db, table: tables.ipcache, status: statusProperty<IpcacheRow, 'status'>('status'), operations: ipcacheOps, batchOperations: ipcacheOps });
+  const endpointOps = new EndpointPolicyOperations(maps, mode ? { mode } : {});
   const endpointPolicies = new Reconciler<EndpointPolicyRow>({
     ...common,
     db,
     table: tables.endpointPolicies,
     status: statusProperty<EndpointPolicyRow, 'status'>('status'),
-    operations: new EndpointPolicyOperations(maps, mode ? { mode } : {}),
+    operations: endpointOps,
+    batchOperations: endpointOps,
   });
   return {
     ipcache,

@@ -8,6 +8,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   EndpointPolicyOperations,
+  endpointPolicyMapIds,
+  PolicyMapFullError,
   IpcacheOperations,
   ipcacheKey,
   ipcacheKeyPrefix,
@@ -20,6 +22,7 @@ import {
   type PolicyMapUpdateMode,
   type PolicyReconcilers,
 } from '../../datapath/index.js';
+import { Status, type BatchEntry } from '../../reconcilers/index.js';
 import type { AnyTable } from '../../statedb/index.js';
 import type { EndpointPolicyRow } from '../../tables/index.js';
 import { openTestDatapath } from '../support/datapath-fixture.js';
@@ -45,7 +48,7 @@ interface Ctx {
   rec: PolicyReconcilers;
 }
 
-function reconcileSuite(name: string, mode: PolicyMapUpdateMode = 'swap') {
+function reconcileSuite(name: string, mode: PolicyMapUpdateMode = 'diff') {
   const s = suite<Ctx>(name, {} as Ctx);
   s.before.each((ctx) => {
     ctx.dp = openTestDatapath();
@@ -160,19 +163,36 @@ tablesToMaps('an invalid policy changes no map', async (ctx) => {
   assert.equal(mapsDump(dp), before);
 });
 
-const diffMode = reconcileSuite('tables -> maps (diff mode)', 'diff');
+const swapMode = reconcileSuite('tables -> maps (swap mode)', 'swap');
 
-diffMode('diff mode changes the live inner map in place', async (ctx) => {
+/** The kernel id of an endpoint's inner map. */
+function innerId(dp: Datapath, endpointId: number): number | undefined {
+  const key = Buffer.alloc(4);
+  key.writeUInt32LE(endpointId);
+  return dp.maps.policy.map.innerMapId(key);
+}
+
+tablesToMaps('diff mode (the default) changes the live inner map in place', async (ctx) => {
   const { c, dp } = ctx;
   c.apply(...OBJECTS, upsert.policy(DB_POLICY(5000)));
   await settle(ctx);
   const id = row(c, 'shop/db').endpointId;
-  const key = Buffer.alloc(4);
-  key.writeUInt32LE(id);
-  const innerId = dp.maps.policy.map.innerMapId(key);
+  const before = innerId(dp, id);
   c.apply(upsert.policy(DB_POLICY(6000)));
   await settle(ctx);
-  assert.is(dp.maps.policy.map.innerMapId(key), innerId, 'same inner map');
+  assert.is(innerId(dp, id), before, 'same inner map');
+  assert.equal([...readEndpointPolicyMap(dp.maps.policy, id)!.keys()].sort(), [...policyMapEntries(row(c, 'shop/db').entries).keys()].sort());
+});
+
+swapMode('swap mode installs a fresh inner map holding exactly the new entries', async (ctx) => {
+  const { c, dp } = ctx;
+  c.apply(...OBJECTS, upsert.policy(DB_POLICY(5000)));
+  await settle(ctx);
+  const id = row(c, 'shop/db').endpointId;
+  const before = innerId(dp, id);
+  c.apply(upsert.policy(DB_POLICY(6000)));
+  await settle(ctx);
+  assert.not.equal(innerId(dp, id), before, 'a new inner map');
   assert.equal([...readEndpointPolicyMap(dp.maps.policy, id)!.keys()].sort(), [...policyMapEntries(row(c, 'shop/db').entries).keys()].sort());
 });
 
@@ -183,7 +203,7 @@ ops('idempotent: updates repeat, deletes of missing entries succeed, and a resta
   try {
     const txn = cluster().db.readTxn();
     const epOps = new EndpointPolicyOperations(dp.maps);
-    const r = { endpoint: 'a/b', endpointId: 7, ifindex: 7, interfaceName: 'v7', identity: 300, enforced: { ingress: true, egress: false }, entries: [{ direction: 'ingress' as const, peerIdentity: 0, protocol: 6, portLo: 80, portHi: 80 }] } as unknown as EndpointPolicyRow;
+    const r = { endpoint: 'a/b', endpointId: 7, ifindex: 7, interfaceName: 'v7', identity: 300, enforced: { ingress: true, egress: false }, entries: [{ direction: 'ingress' as const, peerIdentity: 0, protocol: 6, portLo: 80, portHi: 80 }], status: Status.pending() } as EndpointPolicyRow;
     epOps.update(txn, 1, r);
     epOps.update(txn, 1, r);
     assert.is(readEndpointPolicyMap(dp.maps.policy, 7)!.size, 1);
@@ -206,6 +226,38 @@ ops('idempotent: updates repeat, deletes of missing entries succeed, and a resta
   }
 });
 
+ops('batches: 50 new endpoints in one install, one too big for its map fails alone, then all removed in one batch', () => {
+  const dp = openTestDatapath();
+  try {
+    const txn = cluster().db.readTxn();
+    const epOps = new EndpointPolicyOperations(dp.maps);
+    const make = (i: number, rules = 1): EndpointPolicyRow => ({
+      endpoint: `a/p${i}`,
+      endpointId: 100 + i,
+      ifindex: 100 + i,
+      interfaceName: `v${i}`,
+      identity: 300 + i,
+      enforced: { ingress: true, egress: false },
+      entries: Array.from({ length: rules }, (_, r) => ({ direction: 'ingress' as const, peerIdentity: 1000 + r, protocol: 6, portLo: 80, portHi: 80 })),
+      status: Status.pending(),
+    });
+    const entries: BatchEntry<EndpointPolicyRow>[] = Array.from({ length: 50 }, (_, i) => ({ object: make(i), revision: i + 1, error: undefined }));
+    entries.push({ object: make(50, 16385), revision: 51, error: undefined });
+    epOps.updateBatch(txn, entries);
+    assert.equal(entries.slice(0, 50).map((e) => e.error), Array(50).fill(undefined));
+    assert.instance(entries[50]!.error, PolicyMapFullError);
+    assert.is(dp.maps.endpoints.getAll().length, 50);
+    assert.is(endpointPolicyMapIds(dp.maps.policy).length, 50);
+    assert.is(dp.maps.policyState.get(0)?.enforcingEndpoints, 50);
+    const removals = entries.slice(0, 50).map((e) => ({ ...e, error: undefined }));
+    epOps.deleteBatch(txn, removals);
+    assert.equal(removals.map((e) => e.error), Array(50).fill(undefined));
+    assert.equal([dp.maps.endpoints.getAll().length, endpointPolicyMapIds(dp.maps.policy).length, dp.maps.policyState.get(0)?.enforcingEndpoints], [0, 0, 0]);
+  } finally {
+    dp.dispose();
+  }
+});
+
 tablesToMaps.run();
-diffMode.run();
+swapMode.run();
 ops.run();

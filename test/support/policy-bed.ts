@@ -59,6 +59,11 @@ export class PolicyBed {
     }
   }
 
+  /** The namespace the interfaces live in (run programs inside it: withNetns). */
+  get nsName(): string {
+    return this.ns.name;
+  }
+
   /** The ifindex of host-side interface i. */
   ifindex(i: number): number {
     const index = this.ifindexes[i];
