@@ -47,6 +47,8 @@ export class BatchWriter {
   private seq = 0;
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** The timer is the 0 ms one of a full or flushed batch (not the window). */
+  private timerIsImmediate = false;
   private applying: Promise<void> | undefined;
   private flushRequested = false;
   private retrying = false;
@@ -128,6 +130,7 @@ export class BatchWriter {
     this.closing.abort();
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerIsImmediate = false;
     await this.applying;
     while (this.pending.size > 0 && !this.failing) {
       this.applying = this.applyBatch(this.take());
@@ -144,10 +147,12 @@ export class BatchWriter {
       return;
     }
     if (this.flushRequested || this.pending.size >= this.opts.maxEvents) {
+      if (this.timerIsImmediate) return;
       clearTimeout(this.timer);
       // Deferred, so a burst delivered synchronously (an informer's list)
       // is applied once the burst ends, in batches of at most maxEvents.
       this.timer = setTimeout(() => this.run(), 0);
+      this.timerIsImmediate = true;
     } else {
       this.timer ??= setTimeout(() => this.run(), this.opts.windowMs);
     }
@@ -155,6 +160,7 @@ export class BatchWriter {
 
   private run(): void {
     this.timer = undefined;
+    this.timerIsImmediate = false;
     if (this.closed || this.applying !== undefined || this.pending.size === 0) return;
     const batch = this.take();
     if (this.pending.size === 0) this.flushRequested = false;
