@@ -56,11 +56,17 @@ export class LmdbStore {
   private readonly meta: Database<unknown, string>;
   private readonly rows: Database<unknown, Buffer>;
 
-  /** Opens (creating when absent) the store file. Throws StoreUnreadableError or StoreIncompatibleError. */
-  constructor(readonly path: string) {
+  /**
+   * Opens (creating when absent) the store file. `sync: false` skips the
+   * fsync of each commit (lmdb noSync). Throws StoreUnreadableError.
+   */
+  constructor(
+    readonly path: string,
+    sync = true,
+  ) {
     checkStoreFile(path);
     try {
-      this.env = lmdb().open({ path, noSubdir: true, maxDbs: 4 });
+      this.env = lmdb().open({ path, noSubdir: true, maxDbs: 4, ...(sync ? {} : { noSync: true }) });
       this.meta = this.env.openDB<unknown, string>({ name: 'meta' });
       this.rows = this.env.openDB<unknown, Buffer>({ name: 'rows', keyEncoding: 'binary' });
     } catch (e) {

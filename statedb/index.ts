@@ -40,7 +40,7 @@ export {
 } from './tooling.js';
 export type { IndexInfo, TableInfo } from './tooling.js';
 export { DurableStore, openStore, storeOf } from './durable.js';
-export type { RestoredTable } from './durable.js';
+export type { OpenStoreOptions, RestoredTable } from './durable.js';
 export {
   DurableStoreError,
   StoreDecodeError,
