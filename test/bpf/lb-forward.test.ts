@@ -235,7 +235,7 @@ drops('a service with no backends drops with a no-backend event', ({ dp }) => {
     assert.is(got.length, 1);
     assert.equal(
       { ...got[0]!, timestampNs: 0n },
-      { type: 'drop', reason: Reason.DROP_NO_BACKEND, reasonName: 'DROP_NO_BACKEND', hook: 'tc-ingress', timestampNs: 0n, ifindex: got[0]!.ifindex, length: frame.length, proto: 6, saddr: CLIENT, daddr: VIP, sport: 45678, dport: 80, backendId: 0, revNatIndex: 5 },
+      { type: 'drop', reason: Reason.DROP_NO_BACKEND, reasonName: 'DROP_NO_BACKEND', hook: 'tc-ingress', timestampNs: 0n, ifindex: got[0]!.ifindex, length: frame.length, proto: 6, saddr: CLIENT, daddr: VIP, sport: 45678, dport: 80, backendId: 0, revNatIndex: 5, srcIdentity: 0, dstIdentity: 0 },
     );
     assert.is(dp.counters().DROP_NO_BACKEND.packets, 1);
   } finally {
