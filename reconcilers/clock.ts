@@ -7,15 +7,23 @@ export interface ClockTimer {
   cancel(): void;
 }
 
+export interface TimerOptions {
+  readonly keepAlive?: boolean;
+}
+
 /** The source of time for a reconciler. */
 export interface Clock {
   /** Milliseconds since the Unix epoch (fractions allowed). Used for timestamps and timers alike. */
   now(): number;
   /**
    * Calls fn once after `ms` milliseconds (0 or less: on the next turn).
-   * The timer never keeps the process alive.
+   * The timer does not keep the process alive, unless `keepAlive` is set:
+   * the engine sets it only for short waits in the middle of work it has
+   * started (a round waiting for its rate-limit token, a status write-back
+   * waiting for a locked table), never for idle timers (retry backoff,
+   * prune and refresh intervals).
    */
-  setTimer(ms: number, fn: () => void): ClockTimer;
+  setTimer(ms: number, fn: () => void, opts?: TimerOptions): ClockTimer;
 }
 
 /**
@@ -28,9 +36,9 @@ export class SystemClock implements Clock {
     return performance.timeOrigin + performance.now();
   }
 
-  setTimer(ms: number, fn: () => void): ClockTimer {
+  setTimer(ms: number, fn: () => void, opts: TimerOptions = {}): ClockTimer {
     const handle = setTimeout(fn, Math.max(0, ms));
-    handle.unref();
+    if (opts.keepAlive !== true) handle.unref();
     return { cancel: () => clearTimeout(handle) };
   }
 }

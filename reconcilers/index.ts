@@ -14,6 +14,6 @@ export type { Health, HealthLevel } from './health.js';
 export { MAX_REPORTED_ERRORS } from './health.js';
 export { backoffDelay } from './backoff.js';
 export { settle, SystemClock, systemClock, TestClock } from './clock.js';
-export type { Clock, ClockTimer } from './clock.js';
+export type { Clock, ClockTimer, TimerOptions } from './clock.js';
 export { seededRandom } from './random.js';
 export { ReconcilerConfigError, ReconcilerError, ReconcilerStoppedError } from './errors.js';

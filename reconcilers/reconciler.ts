@@ -22,6 +22,7 @@ import { ProgressTracker } from './progress.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Refresher } from './refresh.js';
 import { RetryQueue } from './retry-queue.js';
+import type { WorkItem } from './round.js';
 import { Round } from './round.js';
 import { errorMessage } from './status.js';
 
@@ -61,6 +62,8 @@ export class Reconciler<T> {
   private roundError: string | undefined;
   private roundFailures = 0;
   private inFlight = 0;
+  /** Changes taken while skipping own write-backs that still need work (see skipOwnWrites). */
+  private carried: WorkItem<T>[] = [];
   private wakeUp: (() => void) | undefined;
   private running: Promise<void>[] = [];
   private stopped: Promise<void> | undefined;
@@ -80,7 +83,7 @@ export class Reconciler<T> {
       cfg: this.cfg,
       retries: this.retries,
       metrics: this.metrics,
-      sleep: (ms) => this.sleep(ms),
+      sleep: (ms, keepAlive) => this.sleep(ms, keepAlive),
       isRunning: () => this.state === 'running',
       warn: (fields, message) => this.warn(fields, message),
     });
@@ -183,8 +186,9 @@ export class Reconciler<T> {
   private async loop(): Promise<void> {
     while (this.state === 'running') {
       await this.waitForWork();
+      // Changes are waiting: this short wait holds the process open.
       for (let wait = this.roundLimiter.take(); wait > 0 && this.state === 'running'; wait = this.roundLimiter.take()) {
-        await this.sleep(wait);
+        await this.sleep(wait, true);
       }
       if (this.state !== 'running') break;
       try {
@@ -208,13 +212,21 @@ export class Reconciler<T> {
     const txn = db.readTxn();
     this.metrics.round();
     const { changes, watch } = this.iterator!.next(txn);
-    this.changeWatch = watch;
-    const { items, lastRevision, complete } = this.round.collect(changes);
+    const collected = this.round.collect(changes);
+    const { lastRevision, complete } = collected;
+    // Drained: ask again for the watch of the next change (a batch that
+    // returned changes comes with a closed watch).
+    this.changeWatch = complete ? this.iterator!.next(txn).watch : watch;
+    const items = this.carried.length === 0 ? collected.items : [...this.carried, ...collected.items];
+    this.carried = [];
     this.inFlight = items.length;
+    this.round.lastCommit = undefined;
     let p = this.round.operate(txn, items, true);
     if (p !== undefined) await p;
     p = this.round.writeBack(items);
     if (p !== undefined) await p;
+    let consumed = complete ? table.revision(txn) : -1;
+    consumed = this.skipOwnWrites(consumed);
 
     const retries = this.retries.size > 0 ? this.round.dueRetries(clock.now(), items.length) : [];
     if (retries.length > 0) {
@@ -222,11 +234,13 @@ export class Reconciler<T> {
       const retryTxn = db.readTxn();
       p = this.round.operate(retryTxn, retries, false);
       if (p !== undefined) await p;
+      this.round.lastCommit = undefined;
       p = this.round.writeBack(retries);
       if (p !== undefined) await p;
+      consumed = this.skipOwnWrites(consumed);
     }
     this.inFlight = 0;
-    this.tracker.update(complete ? table.revision(txn) : lastRevision, this.retries.lowWatermark());
+    this.tracker.update(consumed >= 0 ? consumed : lastRevision, this.retries.lowWatermark());
 
     const now = db.readTxn();
     if (this.pruneDue(now)) {
@@ -234,6 +248,26 @@ export class Reconciler<T> {
       if (p !== undefined) await p;
     }
     this.publishHealth(now);
+  }
+
+  /**
+   * When the change stream was drained up to `consumed` and the status
+   * commit that followed was the only commit since, the new changes are
+   * only the engine's own write-backs: take them now instead of spending a
+   * round (and a rate-limit token) on skipping them, so the next real change
+   * finds the engine idle. Returns the revision consumed up to (-1: unknown).
+   */
+  private skipOwnWrites(consumed: number): number {
+    const last = this.round.lastCommit;
+    if (consumed < 0 || last === undefined || last.base !== consumed) return consumed;
+    const txn = this.cfg.db.readTxn();
+    if (this.cfg.table.revision(txn) !== last.committed) return consumed;
+    const { items, complete } = this.round.collect(this.iterator!.next(txn).changes);
+    // Never expected (write-backs are not pending), but nothing is dropped.
+    if (items.length > 0) this.carried.push(...items);
+    if (!complete || items.length > 0) return consumed;
+    this.changeWatch = this.iterator!.next(txn).watch;
+    return last.committed;
   }
 
   /** Resolves when there is something to do: changes, a due retry, a due prune, or stop. */
@@ -280,14 +314,19 @@ export class Reconciler<T> {
     resolve?.();
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Resolves after ms (at once when stopping). Only `keepAlive` sleeps hold the process open. */
+  private sleep(ms: number, keepAlive = false): Promise<void> {
     if (this.state !== 'running') return Promise.resolve();
     return new Promise<void>((resolve) => {
       const s: Sleeper = { timer: undefined, resolve };
-      s.timer = this.cfg.clock.setTimer(ms, () => {
-        this.sleepers.delete(s);
-        resolve();
-      });
+      s.timer = this.cfg.clock.setTimer(
+        ms,
+        () => {
+          this.sleepers.delete(s);
+          resolve();
+        },
+        { keepAlive },
+      );
       this.sleepers.add(s);
     });
   }

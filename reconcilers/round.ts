@@ -35,8 +35,8 @@ export interface RoundContext<T> {
   readonly cfg: ResolvedConfig<T>;
   readonly retries: RetryQueue<T>;
   readonly metrics: ReconcilerMetrics;
-  /** Resolves after ms on the reconciler's clock (early when it stops). */
-  sleep(ms: number): Promise<void>;
+  /** Resolves after ms on the reconciler's clock (early when it stops); keepAlive holds the process open meanwhile. */
+  sleep(ms: number, keepAlive?: boolean): Promise<void>;
   isRunning(): boolean;
   warn(fields: object, message: string): void;
 }
@@ -77,6 +77,12 @@ function failure(e: unknown): unknown {
 }
 
 export class Round<T> {
+  /**
+   * The table revisions before and after the last status commit: when
+   * nothing else was committed in between, the changes in that range are
+   * only the engine's own write-backs.
+   */
+  lastCommit: { readonly base: number; readonly committed: number } | undefined;
   private readonly cfg: ResolvedConfig<T>;
   private readonly holder: string;
 
@@ -242,11 +248,12 @@ export class Round<T> {
       // Someone holds the table across an await. Wait (1, 2, 4 .. 100 ms) and
       // try again. Stopping meanwhile leaves the rows pending in the table:
       // a new reconciler reconciles them again (update is idempotent).
-      return this.ctx.sleep(lockedWaitMs).then(() =>
+      return this.ctx.sleep(lockedWaitMs, true).then(() =>
         this.ctx.isRunning() ? this.writeBack(items, Math.min(lockedWaitMs * 2, 100)) : undefined,
       );
     }
     const now = clock.now();
+    const base = table.revision(txn);
     try {
       const done = Status.make('done', now);
       const shared = isShared(table);
@@ -258,6 +265,7 @@ export class Round<T> {
         }
       }
       txn.commit();
+      this.lastCommit = { base, committed: table.revision(db.readTxn()) };
     } catch (e) {
       // The commit failed (a throwing commit hook, a validation error): retry
       // every update against the revision it had, so none is left pending.

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ReadTxn } from '../../statedb/index.js';
@@ -206,6 +207,23 @@ rounds('asynchronous operations are awaited one at a time, in revision order', a
     await h.reconciler.waitUntilReconciled(h.insert(pending(3), pending(1), pending(2)));
     assert.equal(h.target.take(), ['update(3)', 'update(1)', 'update(2)']);
     assert.is(maxActive, 1);
+  } finally {
+    await h.reconciler.stop();
+  }
+});
+
+rounds('the engine’s own status write-backs cost no extra round (an idle engine stays idle)', async () => {
+  const registry = new Registry();
+  const h = startItems({ registry, name: 'idle' });
+  try {
+    for (let id = 1; id <= 5; id++) {
+      await h.reconciler.waitUntilReconciled(h.insert(pending(id)));
+      await settle();
+    }
+    const text = await registry.metrics();
+    const rounds = text.split('\n').find((l) => l.startsWith('flagella_reconciler_rounds_total{'));
+    // The first insert precedes the first round, so one round per change in all.
+    assert.is(rounds, 'flagella_reconciler_rounds_total{reconciler="idle"} 5');
   } finally {
     await h.reconciler.stop();
   }
