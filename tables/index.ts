@@ -87,6 +87,7 @@ export {
   selectBackends,
   type BackendSelection,
   type LocalNode,
+  type SelectOptions,
 } from './loadbalancer/select-backends.js';
 export {
   ServiceFlag,
@@ -111,6 +112,38 @@ export {
   serviceRow,
   type StatusCells,
 } from './loadbalancer/format.js';
+export {
+  FRONTEND_TABLE_COLUMNS,
+  NODE_ADDRESS_COLUMNS,
+  frontendTableRow,
+  frontendToJSON,
+  newLBTables,
+  nodeAddressRow,
+  type BackendsTable,
+  type Frontend,
+  type FrontendBackend,
+  type FrontendsTable,
+  type LBTables,
+  type NodeAddressesTable,
+  type ServicesTable,
+} from './loadbalancer/lb-tables.js';
+export { backendKeyType, ipKeyPrefix, l3n4AddrKeyString, l3n4AddrKeyType, type BackendKey } from './loadbalancer/lb-keys.js';
+export {
+  FrontendConflictError,
+  LBWriteTxn,
+  LBWriter,
+  sameBackend,
+  type LBApplyResult,
+  type LBWriterOptions,
+} from './loadbalancer/lb-writer.js';
+export {
+  LB_OBJECT_KINDS,
+  UnsupportedKindError,
+  type LBObjectChange,
+  type LBObjectKind,
+} from './loadbalancer/lb-object-changes.js';
+export { fromNode } from './loadbalancer/convert-node.js';
+export { mergeSliceBackends, type SliceRecord } from './loadbalancer/slice-store.js';
 
 // Policy model.
 export {

@@ -1,10 +1,10 @@
 // Which backends a frontend uses, in slot order (reference §3 "Backend
 // selection" and §4.2 steps 8-11). Pure: the writer evaluates it whenever a
 // frontend is refreshed, the reconciler turns the result into slots.
-import { compareBytes, ipFamily } from '../net/ip-address.js';
+import { ipFamily } from '../net/ip-address.js';
 import type { Backend, BackendState } from './backend.js';
 import type { FrontendParams } from './frontend.js';
-import { l3n4AddrKey } from './l3n4-addr.js';
+import { l3n4AddrKeyString } from './lb-keys.js';
 import type { Service } from './service.js';
 
 /** The node the selection runs on: Local traffic policies keep its backends. */
@@ -15,7 +15,9 @@ export interface LocalNode {
 export interface BackendSelection {
   /**
    * Slot order: active, then terminating, then quarantined, each by address
-   * and port. Maintenance backends are never here.
+   * and port. Maintenance backends are here only with `includeMaintenance`,
+   * after all the others (they get no slot: activeCount + inactiveCount
+   * excludes them).
    */
   readonly backends: readonly Backend[];
   /**
@@ -41,6 +43,15 @@ export function localBackendsOnly(frontend: FrontendParams, service: Service): b
   return policy === 'Local';
 }
 
+export interface SelectOptions {
+  /**
+   * Also return the matching maintenance backends (at the end, uncounted):
+   * the reconciler keeps their backends-map entries so established flows
+   * survive flapping readiness. Default false.
+   */
+  readonly includeMaintenance?: boolean;
+}
+
 /**
  * Selects and orders the service's backends for one frontend: same L4
  * protocol (any for an ANY frontend) and IP family; when both name ports,
@@ -52,26 +63,33 @@ export function selectBackends(
   service: Service,
   backends: Iterable<Backend>,
   node: LocalNode,
+  opts: SelectOptions = {},
 ): BackendSelection {
   const family = ipFamily(frontend.address.ip);
   const protocol = frontend.address.protocol;
   const localOnly = localBackendsOnly(frontend, service);
-  const chosen: { backend: Backend; key: Uint8Array }[] = [];
+  const chosen: { backend: Backend; key: string }[] = [];
+  const includeMaintenance = opts.includeMaintenance === true;
   for (const be of backends) {
-    if (be.state === 'maintenance') continue;
+    if (be.state === 'maintenance' && !includeMaintenance) continue;
     if (protocol !== 'ANY' && be.address.protocol !== protocol) continue;
     if (ipFamily(be.address.ip) !== family) continue;
     if (frontend.portName !== '' && be.portNames.length > 0 && !be.portNames.includes(frontend.portName)) continue;
     if (localOnly && be.nodeName !== '' && be.nodeName !== node.name) continue;
-    chosen.push({ backend: be, key: l3n4AddrKey(be.address) });
+    chosen.push({ backend: be, key: '' });
   }
-  chosen.sort((a, b) => STATE_RANK[a.backend.state] - STATE_RANK[b.backend.state] || compareBytes(a.key, b.key));
+  if (chosen.length > 1) {
+    for (const c of chosen) c.key = l3n4AddrKeyString(c.backend.address);
+    chosen.sort((a, b) => STATE_RANK[a.backend.state] - STATE_RANK[b.backend.state] || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
   let active = 0;
   let terminating = 0;
+  let maintenance = 0;
   for (const { backend } of chosen) {
     if (backend.state === 'active') active++;
     else if (backend.state === 'terminating') terminating++;
+    else if (backend.state === 'maintenance') maintenance++;
   }
   const activeCount = active > 0 ? active : terminating;
-  return { backends: chosen.map((c) => c.backend), activeCount, inactiveCount: chosen.length - activeCount };
+  return { backends: chosen.map((c) => c.backend), activeCount, inactiveCount: chosen.length - maintenance - activeCount };
 }
