@@ -1,0 +1,140 @@
+// Prune (reference §4.4): the maps against what the operations hold. What
+// no desired frontend explains is deleted (keys collected first, then
+// deleted); what the operations believe is in a map but is not, or differs,
+// is forgotten, so the next update or refresh writes it again.
+import { l3n4AddrKeyString, type Frontend } from '../../tables/index.js';
+import { errorMessage } from '../../reconcilers/index.js';
+import { sameBackendValue, sameRevNat, sameService, type Lb4Key, type Lb4SrcRangeKey, type LbAffinityMatch } from './lb-maps.js';
+import type { LBMapState } from './lb-map-state.js';
+import { addressOfServiceKey, sourceRangeCIDR, type FrontendState } from './lb-state.js';
+
+/** See LBOperations.prune. Throws AggregateError of the failed operations after attempting all. */
+export function pruneMaps(s: LBMapState, desired: Iterable<Frontend>): void {
+  const errors: unknown[] = [];
+  const attempt = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      errors.push(err);
+    }
+  };
+  const wanted = new Set<string>();
+  for (const fe of desired) wanted.add(l3n4AddrKeyString(fe.address));
+  for (const st of [...s.byAddress.values()]) {
+    if (st.owner === undefined && !wanted.has(st.key)) attempt(() => s.deleteState(st));
+  }
+  // Reservations from the maps at start that no frontend claimed.
+  s.serviceIds.forgetRestored();
+  s.backendIds.forgetRestored();
+  s.restored = { services: new Map(), backends: new Map(), revNat: new Map(), affinity: new Map(), sourceRanges: new Map(), maglev: new Set() };
+  for (const bs of [...s.backends.values()]) if (bs.refCount === 0) attempt(() => s.releaseBackend(bs));
+
+  pruneServices(s, attempt);
+  pruneBackends(s, attempt);
+  pruneByServiceId(s, attempt);
+  if (errors.length > 0) {
+    throw new AggregateError(errors, `prune: ${errors.length} map operation(s) failed, first: ${errorMessage(errors[0])}`);
+  }
+}
+
+type Attempt = (fn: () => void) => void;
+
+function pruneServices(s: LBMapState, attempt: Attempt): void {
+  const stale: Lb4Key[] = [];
+  const seen = new Set<FrontendState>();
+  const seenSlots = new Map<FrontendState, Set<number>>();
+  for (const [key, value] of s.maps.services.entries()) {
+    const addr = addressOfServiceKey(key);
+    const st = addr === undefined ? undefined : s.byAddress.get(l3n4AddrKeyString(addr));
+    if (st === undefined || key.backendSlot > st.slots.length) {
+      stale.push(key);
+    } else if (key.backendSlot === 0) {
+      seen.add(st);
+      if (st.master === undefined) stale.push(key);
+      else if (!sameService(st.master, value)) st.master = undefined;
+    } else {
+      let slots = seenSlots.get(st);
+      if (slots === undefined) seenSlots.set(st, (slots = new Set()));
+      slots.add(key.backendSlot);
+      if (!sameService(st.slots[key.backendSlot - 1], value)) st.slots[key.backendSlot - 1] = undefined;
+    }
+  }
+  for (const key of stale) attempt(() => s.maps.services.delete(key));
+  for (const st of s.byAddress.values()) {
+    if (!seen.has(st)) st.master = undefined;
+    const slots = seenSlots.get(st);
+    for (let i = 0; i < st.slots.length; i++) if (!slots?.has(i + 1)) st.slots[i] = undefined;
+  }
+}
+
+function pruneBackends(s: LBMapState, attempt: Attempt): void {
+  const stale: number[] = [];
+  const seen = new Set<number>();
+  for (const [id, value] of s.maps.backends.entries()) {
+    const key = s.backendIds.keyOf(id);
+    const bs = key === undefined ? undefined : s.backends.get(key);
+    if (bs === undefined || bs.id !== id) {
+      stale.push(id);
+      continue;
+    }
+    seen.add(id);
+    if (!sameBackendValue(bs.value, value)) {
+      bs.value = undefined;
+      bs.revision = -1;
+    }
+  }
+  for (const id of stale) attempt(() => s.maps.backends.delete(id));
+  for (const bs of s.backends.values()) {
+    if (!seen.has(bs.id)) {
+      bs.value = undefined;
+      bs.revision = -1;
+    }
+  }
+}
+
+/** Rev-NAT, source ranges, affinity matches and Maglev tables: keyed by service ID. */
+function pruneByServiceId(s: LBMapState, attempt: Attempt): void {
+  const revNatSeen = new Set<number>();
+  const staleRevNat: number[] = [];
+  for (const [id, value] of s.maps.revNat.entries()) {
+    const st = s.byId.get(id);
+    if (st === undefined) staleRevNat.push(id);
+    else if (st.revNat === undefined) staleRevNat.push(id);
+    else {
+      revNatSeen.add(id);
+      if (!sameRevNat(st.revNat, value)) st.revNat = undefined;
+    }
+  }
+  for (const id of staleRevNat) attempt(() => s.maps.revNat.delete(id));
+
+  const staleRanges: Lb4SrcRangeKey[] = [];
+  const rangesSeen = new Set<string>();
+  for (const [key] of s.maps.sourceRange.entries()) {
+    const cidr = sourceRangeCIDR(key);
+    if (s.byId.get(key.revNatId)?.sourceRanges?.has(cidr) !== true) staleRanges.push(key);
+    else rangesSeen.add(`${key.revNatId} ${cidr}`);
+  }
+  for (const key of staleRanges) attempt(() => s.maps.sourceRange.delete(key));
+
+  const staleAffinity: LbAffinityMatch[] = [];
+  const affinitySeen = new Set<string>();
+  for (const [key] of s.maps.affinityMatch.entries()) {
+    if (s.byId.get(key.revNatId)?.affinity?.has(key.backendId) !== true) staleAffinity.push(key);
+    else affinitySeen.add(`${key.revNatId} ${key.backendId}`);
+  }
+  for (const key of staleAffinity) attempt(() => s.maps.affinityMatch.delete(key));
+
+  const maglevSeen = new Set<number>();
+  for (const id of s.maps.maglev.ids()) {
+    if (s.byId.get(id)?.maglev === undefined) attempt(() => s.maps.maglev.delete(id));
+    else maglevSeen.add(id);
+  }
+
+  // What a state holds but the maps do not: forget it, so the next update writes it.
+  for (const st of s.byAddress.values()) {
+    if (!revNatSeen.has(st.id)) st.revNat = undefined;
+    if (st.maglev !== undefined && !maglevSeen.has(st.id)) st.maglev = undefined;
+    if (st.sourceRanges !== undefined) for (const cidr of [...st.sourceRanges.keys()]) if (!rangesSeen.has(`${st.id} ${cidr}`)) st.sourceRanges.delete(cidr);
+    if (st.affinity !== undefined) for (const id of [...st.affinity]) if (!affinitySeen.has(`${st.id} ${id}`)) st.affinity.delete(id);
+  }
+}
