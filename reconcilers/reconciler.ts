@@ -219,7 +219,7 @@ export class Reconciler<T> {
     this.changeWatch = complete ? this.iterator!.next(txn).watch : watch;
     const items = this.carried.length === 0 ? collected.items : [...this.carried, ...collected.items];
     this.carried = [];
-    this.inFlight = items.length;
+    this.setInFlight(items.length);
     this.round.lastCommit = undefined;
     let p = this.round.operate(txn, items, true);
     if (p !== undefined) await p;
@@ -230,7 +230,7 @@ export class Reconciler<T> {
 
     const retries = this.retries.size > 0 ? this.round.dueRetries(clock.now(), items.length) : [];
     if (retries.length > 0) {
-      this.inFlight = retries.length;
+      this.setInFlight(retries.length);
       const retryTxn = db.readTxn();
       p = this.round.operate(retryTxn, retries, false);
       if (p !== undefined) await p;
@@ -239,7 +239,7 @@ export class Reconciler<T> {
       if (p !== undefined) await p;
       consumed = this.skipOwnWrites(consumed);
     }
-    this.inFlight = 0;
+    this.inFlight = 0; // the gauge follows in publishHealth
     this.tracker.update(consumed >= 0 ? consumed : lastRevision, this.retries.lowWatermark());
 
     const now = db.readTxn();
@@ -401,6 +401,15 @@ export class Reconciler<T> {
     this.metrics.gauges(this.retries.size, this.inFlight, count);
     const health = makeHealth(this.cfg.table.numObjects(txn), errors, count, this.cfg.clock.now());
     if (!sameHealth(health, this.healthSubject.value)) this.healthSubject.next(health);
+  }
+
+  private setInFlight(n: number): void {
+    this.inFlight = n;
+    if (this.metrics.timed && n > 0) this.metrics.gauges(this.retries.size, n, this.currentErrorCount());
+  }
+
+  private currentErrorCount(): number {
+    return this.retries.size + (this.roundError === undefined ? 0 : 1) + (this.pruneError === undefined ? 0 : 1);
   }
 
   private keyText(key: string): string {

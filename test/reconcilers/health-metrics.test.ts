@@ -2,8 +2,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Registry } from 'prom-client';
+import type { ReadTxn } from '../../statedb/index.js';
 import type { Health } from '../../reconcilers/index.js';
 import { ReconcilerConfigError, settle } from '../../reconcilers/index.js';
+import type { Item } from './fixture.js';
 import { pending, startItems } from './fixture.js';
 
 /** The value of one sample line of a scrape, by metric name and label text. */
@@ -94,6 +96,28 @@ metrics('operation, error, gauge and prune metrics carry the reconciler name', a
     assert.is(sample(after, 'flagella_reconciler_prune_errors_current', l), 0);
     assert.is(sample(after, 'flagella_reconciler_prune_runs_total', l), 2);
   } finally {
+    await h.reconciler.stop();
+  }
+});
+
+metrics('objects_pending counts the objects of the round in flight', async () => {
+  const registry = new Registry();
+  const h = startItems({ name: 'slow', registry });
+  let release: (() => void) | undefined;
+  try {
+    const original = h.target.update.bind(h.target);
+    h.target.update = (txn: ReadTxn, rev: number, obj: Item) =>
+      release !== undefined
+        ? original(txn, rev, obj)
+        : new Promise<void>((resolve) => (release = resolve)).then(() => original(txn, rev, obj));
+    const rev = h.insert(pending(1), pending(2), pending(3));
+    for (let i = 0; i < 20 && release === undefined; i++) await settle(1);
+    assert.is(sample(await registry.metrics(), 'flagella_reconciler_objects_pending', 'reconciler="slow"'), 3);
+    release!();
+    await h.reconciler.waitUntilReconciled(rev);
+    assert.is(sample(await registry.metrics(), 'flagella_reconciler_objects_pending', 'reconciler="slow"'), 0);
+  } finally {
+    release?.();
     await h.reconciler.stop();
   }
 });
