@@ -2,5 +2,6 @@
 // file. Add a module here to add a group (lb, policy, status, ...).
 import type { CommandModule } from '../context.js';
 import { dbCommands } from './db.js';
+import { lbCommands } from './lb.js';
 
-export const commandModules: readonly CommandModule[] = [dbCommands];
+export const commandModules: readonly CommandModule[] = [dbCommands, lbCommands];
