@@ -110,7 +110,15 @@ export class Round<T> {
         if (retries.size > 0) retries.clear((key = table.primaryKeyOf(obj)));
         items.push(item(obj, rev, rev, true, key, 0, rev));
       } else {
-        let wanted = status.get(obj).wantsReconcile;
+        let wanted: boolean;
+        try {
+          wanted = status.get(obj).wantsReconcile;
+        } catch {
+          // A status that cannot be read: reconcile, so the failure surfaces
+          // in the status write-back (retried, shown in health) instead of
+          // losing the rest of the round.
+          wanted = true;
+        }
         let key: string | undefined;
         if (retries.size > 0) {
           key = table.primaryKeyOf(obj);

@@ -229,6 +229,29 @@ rounds('the engine’s own status write-backs cost no extra round (an idle engin
   }
 });
 
+rounds('a status accessor that throws for one row loses nothing: the row shows as an error, the others are done', async () => {
+  const h = startItems({
+    status: {
+      get: (o: Item) => {
+        if (o.id === 2) throw new Error('corrupt status');
+        return o.status;
+      },
+      set: (o: Item, status) => {
+        if (o.id === 2) throw new Error('cannot set');
+        return { ...o, status };
+      },
+    },
+  });
+  try {
+    await h.reconciler.waitUntilReconciled(h.insert(pending(1), pending(2), pending(3)));
+    assert.is(h.get(1)!.status.kind, 'done');
+    assert.is(h.get(3)!.status.kind, 'done');
+    assert.match(h.reconciler.health.message, /^Degraded: 1 error\(s\): update "2": writing the status failed: cannot set/);
+  } finally {
+    await h.reconciler.stop();
+  }
+});
+
 rounds('a table held locked during write-back delays the statuses, losing none', async () => {
   const h = startItems();
   let release: (() => void) | undefined;

@@ -120,7 +120,7 @@ export interface Harness<R> {
   reconciler: Reconciler<R>;
 }
 
-type Overrides<R> = Partial<Omit<ReconcilerConfig<R>, 'db' | 'table' | 'status' | 'operations'>>;
+type Overrides<R> = Partial<Omit<ReconcilerConfig<R>, 'db' | 'table' | 'operations'>>;
 
 /**
  * A started reconciler on "items" with the test clock, exact backoff (no
