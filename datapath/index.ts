@@ -58,3 +58,4 @@ export * from './policy/ipcache-entry.js';
 export * from './policy/ipcache-operations.js';
 export * from './policy/endpoint-policy-operations.js';
 export * from './policy/policy-reconcilers.js';
+export * from './inspect/index.js';
