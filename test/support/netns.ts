@@ -8,6 +8,7 @@
 // never `ip netns exec`: that remounts /sys and hides /sys/fs/bpf.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 export interface Netns {
   /** Full namespace name, as in /var/run/netns. */
@@ -270,4 +271,103 @@ export function createLbTopology(topo: NetTopology, backendCount = 2): LbTopolog
   const client = leaf('client', 0, 'to-client');
   const backends = Array.from({ length: backendCount }, (_, i) => leaf(`b${i + 1}`, i + 1, `to-b${i + 1}`));
   return { host, client, backends };
+}
+
+// ---- TCP clients and servers inside namespaces (tcp-client.ts, tcp-server.ts) ----
+
+const TCP_CLIENT = fileURLToPath(new URL('./tcp-client.ts', import.meta.url));
+const TCP_SERVER = fileURLToPath(new URL('./tcp-server.ts', import.meta.url));
+const TSX_ARGS = ['--import', 'tsx'];
+
+/** One connection's outcome as tcp-client.ts prints it. */
+export interface TcpResult {
+  ok: boolean;
+  local?: string;
+  remote?: string;
+  /** The server's line: `<server name> <client ip:port> <request>`. */
+  reply?: string;
+  error?: string;
+}
+
+/** The server name in a tcp-server.ts reply ('' when there is none). */
+export function serverName(reply: string | undefined): string {
+  return (reply ?? '').split(' ')[0] ?? '';
+}
+
+/** Starts tcp-server.ts named `name` on `port` inside ns and waits until it listens. */
+export async function startTcpServer(topo: NetTopology, ns: Netns, name: string, port: number): Promise<ChildProcess> {
+  const server = topo.spawn(ns, process.execPath, [...TSX_ARGS, TCP_SERVER, name, String(port)]);
+  await waitForLine(server, /^listening/);
+  return server;
+}
+
+/**
+ * Opens `count` one-shot connections from ns, one after another (each
+ * bounded by the client's 3 s timeouts), and resolves with one result per
+ * connection. Rejects when the client does not print them all.
+ */
+export async function connectMany(topo: NetTopology, ns: Netns, host: string, port: number, count: number): Promise<TcpResult[]> {
+  const child = topo.spawn(ns, process.execPath, [...TSX_ARGS, TCP_CLIENT, host, String(port), 'once', String(count)]);
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => void topo.kill(child, 'SIGKILL'), 10_000 + count * 7000);
+    child.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  const results = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as TcpResult);
+  if (results.length !== count) throw new Error(`tcp client exited ${code} with ${results.length} of ${count} results: ${out}`);
+  return results;
+}
+
+/** A long-lived connection from a namespace, driven one request line at a time. */
+export class TcpSession {
+  private readonly pending: ((r: TcpResult) => void)[] = [];
+  private buffered = '';
+
+  private constructor(
+    private readonly topo: NetTopology,
+    readonly child: ChildProcess,
+  ) {
+    child.stdout?.on('data', (d: Buffer) => {
+      this.buffered += d.toString();
+      let nl: number;
+      while ((nl = this.buffered.indexOf('\n')) >= 0) {
+        const line = this.buffered.slice(0, nl);
+        this.buffered = this.buffered.slice(nl + 1);
+        const parsed = JSON.parse(line) as TcpResult & { connected?: string };
+        if (parsed.connected === undefined) this.pending.shift()?.(parsed);
+      }
+    });
+  }
+
+  /** Connects from ns to host:port; rejects when the connection is not up within 10 s. */
+  static async open(topo: NetTopology, ns: Netns, host: string, port: number): Promise<TcpSession> {
+    const child = topo.spawn(ns, process.execPath, [...TSX_ARGS, TCP_CLIENT, host, String(port), 'session']);
+    await waitForLine(child, /"connected"/);
+    return new TcpSession(topo, child);
+  }
+
+  /** Sends one line and resolves with the reply (or the failure); rejects after 5 s without either. */
+  request(line: string): Promise<TcpResult> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no reply to ${line} within 5 s`)), 5000);
+      this.pending.push((r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      this.child.stdin?.write(`${line}\n`);
+    });
+  }
+
+  /** Closes the connection and ends the client. */
+  async close(): Promise<void> {
+    this.child.stdin?.end();
+    await this.topo.kill(this.child);
+  }
 }
