@@ -15,7 +15,7 @@ import {
 } from '../../statedb/index.js';
 import type { AnyTable, DB, Entry, TableInfo } from '../../statedb/index.js';
 import { DataSourceError } from './data-source.js';
-import type { DataSource, QueryKind, RowSet, SourceChange, SourceRow } from './data-source.js';
+import type { DataSource, QueryKind, RowSet, RowShape, SourceChange, SourceRow } from './data-source.js';
 
 export interface LocalDataSourceOptions {
   /** Shown in messages (default "local database"). */
@@ -48,7 +48,8 @@ export class LocalDataSource implements DataSource {
     return answer(() => describeTable(this.db.readTxn(), this.table(table)));
   }
 
-  query(table: string, kind: QueryKind, index: string, key: string): Promise<RowSet> {
+  /** Gives objects and cells whatever `shape` asks (both are at hand). */
+  query(table: string, kind: QueryKind, index: string, key: string, _shape?: RowShape): Promise<RowSet> {
     return answer(() => this.querySync(table, kind, index, key));
   }
 
@@ -69,7 +70,7 @@ export class LocalDataSource implements DataSource {
     }
   }
 
-  all(table: string): Promise<RowSet> {
+  all(table: string, _shape?: RowShape): Promise<RowSet> {
     return answer(() => {
       const t = this.table(table);
       return rowSet(t, t.all(this.db.readTxn()));
@@ -154,5 +155,6 @@ function safeCells(t: AnyTable, obj: unknown): readonly string[] | undefined {
 
 function rowSet(t: AnyTable, entries: Iterable<Entry<unknown>>): RowSet {
   const rows = [...entries].map((e) => sourceRow(t, e));
-  return t.header === undefined ? { table: t.name, rows } : { table: t.name, header: t.header, rows };
+  if (t.header === undefined) return { table: t.name, rows };
+  return { table: t.name, rows, cells: { header: t.header, rows: rows.map((r) => r.cells ?? []) } };
 }

@@ -13,27 +13,33 @@ import {
 import type { Cells, OutputFormat, TableInfo } from '../../statedb/index.js';
 import type { RowSet, SourceChange } from './data-source.js';
 
-/** The rows' cells: the table's own when it has a header, else derived from the JSON. */
+/** The rows' cells: the source's own (the table's formatting), else derived from the JSON objects. */
 export function rowCells(set: RowSet): Cells {
-  if (set.header !== undefined && set.rows.every((r) => r.cells !== undefined)) {
-    return { header: set.header, rows: set.rows.map((r) => r.cells!) };
-  }
-  return cellsFromJSON(set.rows.map((r) => r.object));
+  if (set.cells !== undefined) return set.cells;
+  return cellsFromJSON((set.rows ?? []).map((r) => r.object));
+}
+
+function objects(set: RowSet): unknown[] {
+  if (set.rows === undefined) throw new Error(`table "${set.table}": the source gave no row objects`);
+  return set.rows.map((r) => r.object);
+}
+
+/** How many rows the set holds. */
+export function rowCount(set: RowSet): number {
+  return set.rows?.length ?? set.cells?.rows.length ?? 0;
 }
 
 /** Rows in `format`; `columns` (table format only) selects and orders columns. */
 export function printRows(set: RowSet, format: OutputFormat, columns?: readonly string[]): string {
-  const objects = set.rows.map((r) => r.object);
-  if (format === 'json') return renderJSON(objects);
-  if (format === 'yaml') return renderYAML(objects);
+  if (format === 'json') return renderJSON(objects(set));
+  if (format === 'yaml') return renderYAML(objects(set));
   const cells = rowCells(set);
   return renderTable(columns === undefined ? cells : selectColumns(cells, columns));
 }
 
 /** One row (db get): a bare object in JSON, one document in YAML. */
 export function printRow(set: RowSet, format: OutputFormat, columns?: readonly string[]): string {
-  const row = set.rows[0];
-  if (format === 'json') return `${JSON.stringify(row?.object ?? null, null, 2)}\n`;
+  if (format === 'json') return `${JSON.stringify(objects(set)[0] ?? null, null, 2)}\n`;
   return printRows(set, format, columns);
 }
 
@@ -64,6 +70,8 @@ export function printTables(tables: readonly TableInfo[], format: OutputFormat, 
 export class ChangePrinter {
   private readonly widths: number[] = [];
   private started = false;
+  /** Without the table's own header (a remote source): columns from the rows' JSON keys. */
+  private jsonHeader: readonly string[] | undefined;
 
   constructor(
     private readonly format: OutputFormat,
@@ -73,7 +81,8 @@ export class ChangePrinter {
 
   /** Widens the columns for rows expected in the stream (the table's current rows), so the replay lines up. */
   seed(set: RowSet): void {
-    if (this.format !== 'table') return;
+    if (this.format !== 'table' || set.rows === undefined) return;
+    if (this.header === undefined && set.rows.length > 0) this.jsonHeader = cellsFromJSON(set.rows.map((r) => r.object)).header;
     for (const row of set.rows) this.widen(this.line({ ...row, deleted: false }).line);
   }
 
@@ -99,13 +108,22 @@ export class ChangePrinter {
 
   // The header and the (escaped) cells of one change, columns selected.
   private line(change: SourceChange): { header: readonly string[]; line: readonly string[] } {
-    const useCells = this.header !== undefined && change.cells !== undefined;
-    const header = ['Revision', 'Op', ...(useCells ? this.header : ['Object'])];
-    const cells = useCells ? change.cells : [JSON.stringify(change.object)];
+    const { titles, cells } = this.cellsOf(change);
+    const header = ['Revision', 'Op', ...titles];
     const line = [String(change.revision), change.deleted ? 'delete' : 'upsert', ...cells].map(escapeCell);
     if (this.columns === undefined) return { header, line };
     const picked = selectColumns({ header, rows: [line] }, this.columns);
     return { header: picked.header, line: picked.rows[0]! };
+  }
+
+  // The table's own cells; else cells under the JSON keys of the first rows seen.
+  private cellsOf(change: SourceChange): { titles: readonly string[]; cells: readonly string[] } {
+    if (this.header !== undefined && change.cells !== undefined) return { titles: this.header, cells: change.cells };
+    const own = cellsFromJSON([change.object]);
+    if (own.header.length === 1 && own.header[0] === 'Value') return { titles: ['Object'], cells: [JSON.stringify(change.object)] };
+    this.jsonHeader ??= own.header;
+    const row = own.rows[0] ?? [];
+    return { titles: this.jsonHeader, cells: this.jsonHeader.map((k) => row[own.header.indexOf(k)] ?? '') };
   }
 
   private widen(cells: readonly string[]): void {

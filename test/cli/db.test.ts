@@ -1,6 +1,7 @@
-// The `flagella` command end to end: spawns bin/flagella.js (the in-process
-// demo database is the data source) and checks output, exit codes and
-// messages, streaming, and clean endings on a closed pipe or Ctrl-C.
+// The `flagella db` commands end to end on the in-process demo database
+// (--local): spawns bin/flagella.js and checks output, exit codes and
+// messages, streaming, and clean endings on a closed pipe or Ctrl-C. The
+// same commands against a running agent: agent.test.ts.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,7 +20,7 @@ interface Result {
 }
 
 function flagella(...args: string[]): Result {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [bin, '--local', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -64,8 +65,11 @@ basics('--help on the root and on every command, exit 0; the root documents the 
   const r = flagella('--help');
   assert.is(r.code, 0);
   assert.match(r.stdout, /Usage: flagella/);
-  assert.match(r.stdout, /--local .*default/s);
-  assert.match(r.stdout, /3 {2}not found/);
+  assert.match(r.stdout, /--local +read the in-process demo database/);
+  assert.match(r.stdout, /--api-socket <path>\s+the agent's API socket \(default:\s+"\/run\/flagella\/api\.sock"/);
+  for (const code of ['0  success', '1  runtime failure', '2  usage error', '3  not found', '4  agent not running']) {
+    assert.ok(r.stdout.includes(code), code);
+  }
   for (const cmd of ['db', 'db tables', 'db show', 'db get', 'db list', 'db prefix', 'db lowerbound', 'db watch']) {
     const h = flagella(...cmd.split(' '), '--help');
     assert.is(h.code, 0, cmd);
@@ -207,17 +211,17 @@ stream('watch replays the rows, then streams changes (a delete included) and sto
 });
 
 stream('| head -1 ends show and an endless watch cleanly with status 0', () => {
-  const show = pipeline(`node ${bin} db show frontends | head -1`);
+  const show = pipeline(`node ${bin} --local db show frontends | head -1`);
   assert.equal(show, { status: 0, out: `${FRONTENDS_TABLE.split('\n')[0]!}\n` });
-  const yaml = pipeline(`node ${bin} db show frontends -o yaml | head -1`);
+  const yaml = pipeline(`node ${bin} --local db show frontends -o yaml | head -1`);
   assert.is(yaml.status, 0);
-  const watch = pipeline(`node ${bin} db watch frontends --demo-activity-ms 10 | head -2`);
+  const watch = pipeline(`node ${bin} --local db watch frontends --demo-activity-ms 10 | head -2`);
   assert.is(watch.status, 0, 'not 124 (timeout) nor an error');
   assert.is(watch.out.split('\n').length, 3);
 });
 
 stream('Ctrl-C ends a watch with status 0', async () => {
-  const proc = spawn(process.execPath, [bin, 'db', 'watch', 'services'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(process.execPath, [bin, '--local', 'db', 'watch', 'services'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   try {
     let out = '';
     let err = '';

@@ -5,9 +5,9 @@ import type { Command } from 'commander';
 import { OUTPUT_FORMATS } from '../../../statedb/index.js';
 import type { OutputFormat } from '../../../statedb/index.js';
 import type { CliContext, CommandModule } from '../context.js';
-import type { QueryKind } from '../data-source.js';
+import type { QueryKind, RowShape } from '../data-source.js';
 import { CliError, ExitCode } from '../errors.js';
-import { ChangePrinter, printRow, printRows, printTables } from '../print.js';
+import { ChangePrinter, printRow, printRows, printTables, rowCount } from '../print.js';
 
 interface OutputOptions {
   output: OutputFormat;
@@ -32,6 +32,11 @@ function parseCount(value: string): number {
   return n;
 }
 
+/** Aligned tables print the table's own cells; JSON and YAML print the row objects. */
+function shapeFor(format: OutputFormat): RowShape {
+  return format === 'table' ? 'cells' : 'objects';
+}
+
 function checkColumns(opts: OutputOptions): void {
   if (opts.columns !== undefined && opts.output !== 'table') {
     throw new CliError(`--columns applies to table output only, not -o ${opts.output}`, ExitCode.Usage);
@@ -54,9 +59,9 @@ function addQueryCommand(db: Command, ctx: CliContext, kind: QueryKind): void {
   ).action(async (table: string, key: string, opts: OutputOptions & { index: string }) => {
     checkColumns(opts);
     const source = await ctx.source();
-    const set = await source.query(table, kind, opts.index, key);
+    const set = await source.query(table, kind, opts.index, key, shapeFor(opts.output));
     if (kind === 'get') {
-      if (set.rows.length === 0) {
+      if (rowCount(set) === 0) {
         const index = opts.index === '' ? 'the primary index' : `index "${opts.index}"`;
         throw new CliError(`table "${table}": no row with key ${JSON.stringify(key)} in ${index}`, ExitCode.NotFound);
       }
@@ -72,7 +77,7 @@ async function watchTable(ctx: CliContext, table: string, opts: OutputOptions & 
   const source = await ctx.source();
   const info = await source.describe(table);
   const printer = new ChangePrinter(opts.output, info.header, opts.columns);
-  printer.seed(await source.all(table));
+  printer.seed(await source.all(table, 'objects'));
   // A pending promise does not keep Node running; this does, until the watch ends.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let seen = 0;
@@ -106,7 +111,7 @@ export const dbCommands: CommandModule = {
       async (table: string, opts: OutputOptions) => {
         checkColumns(opts);
         const source = await ctx.source();
-        ctx.out.write(printRows(await source.all(table), opts.output, opts.columns));
+        ctx.out.write(printRows(await source.all(table, shapeFor(opts.output)), opts.output, opts.columns));
       },
     );
 

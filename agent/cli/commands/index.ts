@@ -1,7 +1,11 @@
 // The command registry: every command group of `flagella`, one module per
-// file. Add a module here to add a group (lb, policy, status, ...).
+// file. Add a module here to add a group.
 import type { CommandModule } from '../context.js';
+import { ctCommands } from './ct.js';
 import { dbCommands } from './db.js';
 import { lbCommands } from './lb.js';
+import { monitorCommands } from './monitor.js';
+import { policyCommands } from './policy.js';
+import { statusCommands } from './status.js';
 
-export const commandModules: readonly CommandModule[] = [dbCommands, lbCommands];
+export const commandModules: readonly CommandModule[] = [dbCommands, lbCommands, policyCommands, ctCommands, statusCommands, monitorCommands];
