@@ -12,3 +12,7 @@ export type { LocalDataSourceOptions } from './cli/local-source.js';
 export { createDemoDatabase, demoTables } from './cli/demo-db.js';
 export type { DemoDatabase, DemoFrontend, DemoService } from './cli/demo-db.js';
 export { CliError, ExitCode } from './cli/errors.js';
+// The agent runtime, its HTTP API and observability (embedding: Agent.start, runAgent).
+export * from './runtime/index.js';
+export * from './api/index.js';
+export * from './observability/index.js';
