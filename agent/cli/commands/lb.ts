@@ -2,7 +2,7 @@
 // from the maps pinned under the BPF root, so it works with or without a
 // running agent.
 import { Option } from 'commander';
-import { DEFAULT_PIN_ROOT, dumpLBMaps, LBMapsNotFoundError, openPinnedLBMaps } from '../../../datapath/index.js';
+import { dumpLBMaps, LBMapsNotFoundError, openPinnedLBMaps } from '../../../datapath/index.js';
 import type { CliContext, CommandModule } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 
@@ -46,7 +46,7 @@ export const lbCommands: CommandModule = {
     const lb = program.command('lb').description('inspect the load balancer');
     lb.command('dump')
       .description('print every entry of the load-balancing maps (reads the pinned maps directly)')
-      .option('--bpf-root <dir>', 'where the datapath pins its maps', DEFAULT_PIN_ROOT)
+      .option('--bpf-root <dir>', 'where the datapath pins its maps', ctx.settings.bpfRoot)
       .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
       .addHelpText('after', DUMP_HELP)
       .action((opts: DumpOptions) => lbDump(ctx, opts));
