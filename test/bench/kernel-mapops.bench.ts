@@ -65,16 +65,20 @@ function timed(count: number, fn: () => void): [number, number] {
   return [Number(process.hrtime.bigint() - wall) / count, (cpuEnd - cpu) / count];
 }
 
+/**
+ * Collects garbage before a group of phases (never between phases: a collection walks
+ * the heap and evicts the map from the caches, which the C side never pays).
+ */
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 
 /** The best single-element path: write into the map's scratch buffers, one syscall. */
 function tsSingle(out: Results): void {
+  gc();
   using map = newMap();
   const key = new Uint32Array(map.keyScratch.buffer, map.keyScratch.byteOffset, 2);
   const value = new Uint32Array(map.valueScratch.buffer, map.valueScratch.byteOffset, 4);
-  gc();
   out.update = timed(UPDATES, () => {
     for (let i = 0; i < UPDATES; i++) {
       key[0] = i % ENTRIES;
@@ -82,14 +86,12 @@ function tsSingle(out: Results): void {
       map.updateScratch(0);
     }
   });
-  gc();
   out.lookup = timed(LOOKUPS, () => {
     for (let i = 0; i < LOOKUPS; i++) {
       key[0] = i % ENTRIES;
       if (!map.lookupScratch()) throw new Error('lookup missed');
     }
   });
-  gc();
   out.delete = timed(ENTRIES, () => {
     for (let i = 0; i < ENTRIES; i++) {
       key[0] = i;
@@ -103,12 +105,12 @@ function tsSingle(out: Results): void {
  * its arrays), one syscall per chunk; walk with zero-copy views.
  */
 function tsBatch(out: Results): void {
+  gc();
   using map = newMap();
   const batch = map.batch;
   const { keys, values } = batch.reserve(CHUNK); // capacity stays: the buffers are reused
   const keys32 = new Uint32Array(keys.buffer, keys.byteOffset, CHUNK * 2);
   const values32 = new Uint32Array(values.buffer, values.byteOffset, CHUNK * 4);
-  gc();
   out['batch-update'] = timed(UPDATES, () => {
     for (let done = 0; done < UPDATES; done += CHUNK) {
       for (let i = 0; i < CHUNK; i++) {
@@ -119,7 +121,6 @@ function tsBatch(out: Results): void {
       batch.updateReserved(CHUNK);
     }
   });
-  gc();
   let total = 0;
   out['batch-lookup'] = timed(ENTRIES, () => {
     batch.forEach(false, { chunkSize: CHUNK }, (chunk) => {
@@ -127,7 +128,6 @@ function tsBatch(out: Results): void {
     });
   });
   if (total !== ENTRIES) throw new Error(`batch lookup returned ${total}`);
-  gc();
   out['batch-delete'] = timed(ENTRIES, () => {
     for (let done = 0; done < ENTRIES; done += CHUNK) {
       const n = Math.min(CHUNK, ENTRIES - done);
@@ -185,14 +185,12 @@ function tsTyped(out: Results): void {
     using typed = new TypedMap(newMap(), keyCodec, valueCodec);
     const keys = Array.from({ length: UPDATES }, (_, i) => ({ id: i % ENTRIES }));
     const values = Array.from({ length: UPDATES }, (_, i) => ({ a: i, b: 0, c: 0, d: 0 }));
-    gc();
     out['typed-put'] = timed(UPDATES, () => {
       for (let i = 0; i < UPDATES; i++) typed.put(keys[i]!, values[i]!);
     });
   }
   using typed = new TypedMap(newMap(), keyCodec, valueCodec);
   const entries = Array.from({ length: UPDATES }, (_, i) => [{ id: i % ENTRIES }, { a: i, b: 0, c: 0, d: 0 }] as const);
-  gc();
   out['typed-put-batch'] = timed(UPDATES, () => {
     typed.putBatch(entries, { chunkSize: CHUNK });
   });
