@@ -7,7 +7,7 @@ import type { SourceCounters } from '../sources/index.js';
 import type { Agent } from './agent.js';
 import type { RejectedObject } from './rejections.js';
 
-export interface SourceStatus {
+export interface SourceReport {
   readonly name: string;
   readonly health: string;
   readonly synced: boolean;
@@ -16,7 +16,7 @@ export interface SourceStatus {
   readonly counters: SourceCounters;
 }
 
-export interface ReconcilerStatus {
+export interface ReconcilerReport {
   readonly name: string;
   readonly table: string;
   readonly health: string;
@@ -44,7 +44,7 @@ function statusCounts(agent: Agent, table: AnyTable): { pending: number; errored
   return out;
 }
 
-export function sourceStatuses(agent: Agent): SourceStatus[] {
+export function sourceStatuses(agent: Agent): SourceReport[] {
   return agent.sources.all.map((s) => {
     const h = s.health();
     return {
@@ -58,7 +58,7 @@ export function sourceStatuses(agent: Agent): SourceStatus[] {
   });
 }
 
-export function reconcilerStatuses(agent: Agent): ReconcilerStatus[] {
+export function reconcilerStatuses(agent: Agent): ReconcilerReport[] {
   const p = agent.plane;
   const tables: [typeof p.reconcilers[number], AnyTable][] = [
     [p.reconcilers[0]!, agent.cp.lb.frontends],
@@ -102,9 +102,9 @@ export interface AgentStatus {
   readonly uptimeSeconds: number;
   readonly health: HealthReport;
   readonly nodeAddresses: readonly { ip: string; primary: boolean; device: string }[];
-  readonly sources: readonly SourceStatus[];
+  readonly sources: readonly SourceReport[];
   readonly rejectedObjects: readonly RejectedObject[];
-  readonly reconcilers: readonly ReconcilerStatus[];
+  readonly reconcilers: readonly ReconcilerReport[];
   readonly policy: ReturnType<Agent['policy']['driver']['state']>;
   readonly datapath: {
     readonly pinRoot: string;

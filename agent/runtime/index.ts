@@ -24,7 +24,7 @@ export {
   type XdpModeName,
 } from './config.js';
 export { Agent, STORE_FILE, type AgentOptions } from './agent.js';
-export { agentHealth, agentProblems, agentStatus, type AgentStatus, type ReconcilerStatus, type SourceStatus } from './agent-status.js';
+export { agentHealth, agentProblems, agentStatus, type AgentStatus, type ReconcilerReport, type SourceReport } from './agent-status.js';
 export { AgentEnvironmentError, checkAgentEnvironment } from './environment.js';
 export { converge, type ConvergenceResult } from './converge.js';
 export { formatSummary } from './summary.js';
