@@ -2,8 +2,9 @@
 // line each, like `cilium monitor`: time, type and reason, hook and
 // interface, the tuple, and the identities (policy drops) or the service
 // and backend (load-balancing traces).
-import { protocolOf } from '../../datapath/index.js';
 import { identityText } from './map-access.js';
+
+const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 132: 'SCTP' };
 
 /** An event as the agent streams it (the kernel timestamp as a decimal string) or as read directly. */
 export interface MonitorEvent {
@@ -69,7 +70,7 @@ export function eventClock(timestampNs: string, nowMonoNs = process.hrtime.bigin
 export function formatEvent(e: MonitorEvent, names: ReadonlyMap<number, string>, clock = eventClock(e.timestampNs)): string {
   const name = names.get(e.ifindex);
   const where = name === undefined ? `ifindex ${e.ifindex}` : `${name} (ifindex ${e.ifindex})`;
-  const proto = protocolOf(e.proto) ?? `PROTO(${e.proto})`;
+  const proto = PROTOCOLS[e.proto] ?? `PROTO(${e.proto})`;
   const ports = e.proto === 6 || e.proto === 17 || e.proto === 132;
   const tuple = ports ? `${e.saddr}:${e.sport} -> ${e.daddr}:${e.dport}` : `${e.saddr} -> ${e.daddr}`;
   const parts = [clock, e.type.padEnd(5), e.reasonName, `${e.hook} ${where}`, `${proto} ${tuple}`];

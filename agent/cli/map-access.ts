@@ -2,7 +2,6 @@
 // pinned maps with failures turned into CLI errors (missing pins: exit 3,
 // naming the pin root; anything else: exit 1).
 import { Option } from 'commander';
-import { DatapathMapsNotFoundError, LBMapsNotFoundError } from '../../datapath/index.js';
 import type { CliContext } from './context.js';
 import { CliError, ExitCode } from './errors.js';
 
@@ -12,11 +11,12 @@ export function bpfRootOption(ctx: CliContext): Option {
 }
 
 /** Runs `read` and maps its failures: pins not there -> CliError exit 3, anything else -> exit 1 naming what was read. */
-export function readingMaps<T>(bpfRoot: string, what: string, read: () => T): T {
+export async function readingMaps<T>(bpfRoot: string, what: string, read: () => T | Promise<T>): Promise<T> {
   try {
-    return read();
+    return await read();
   } catch (err) {
-    if (err instanceof DatapathMapsNotFoundError || err instanceof LBMapsNotFoundError) {
+    // By name: this module does not load datapath/ (commands import it on use, for a fast start).
+    if (err instanceof Error && (err.name === 'DatapathMapsNotFoundError' || err.name === 'LBMapsNotFoundError')) {
       throw new CliError(err.message, ExitCode.NotFound, { cause: err });
     }
     if (err instanceof CliError) throw err;

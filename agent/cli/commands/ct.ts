@@ -1,7 +1,6 @@
 // `flagella ct list`: the datapath's connection tracking table (flg_ct4),
 // decoded, one line per entry, read from the pinned map.
 import { InvalidArgumentError, Option } from 'commander';
-import { dumpConntrack, openPinnedMaps } from '../../../datapath/index.js';
 import type { ConntrackEntry } from '../../../datapath/index.js';
 import { OUTPUT_FORMATS, renderJSON, renderTable, renderYAML, selectColumns } from '../../../statedb/index.js';
 import type { Cells, OutputFormat } from '../../../statedb/index.js';
@@ -59,9 +58,10 @@ function parseColumns(value: string): string[] {
 }
 
 /** Reads and prints flg_ct4 under opts.bpfRoot. CliError exit 3 when it is not pinned there. */
-export function ctList(ctx: CliContext, opts: ListOptions): void {
+export async function ctList(ctx: CliContext, opts: ListOptions): Promise<void> {
   if (opts.columns !== undefined && opts.output !== 'table') throw new CliError(`--columns applies to table output only, not -o ${opts.output}`, ExitCode.Usage);
-  let entries = readingMaps(opts.bpfRoot, 'the conntrack map', () => {
+  const { dumpConntrack, openPinnedMaps } = await import('../../../datapath/index.js');
+  let entries = await readingMaps(opts.bpfRoot, 'the conntrack map', () => {
     using maps = openPinnedMaps(opts.bpfRoot, ['ct4']);
     return dumpConntrack(maps.ct4);
   });

@@ -3,7 +3,6 @@
 // buffer's single consumer position), or with --direct from the pinned ring
 // buffer itself when no agent runs.
 import { InvalidArgumentError, Option } from 'commander';
-import { attachedDeviceNames, openPinnedEventReader } from '../../../datapath/index.js';
 import type { DatapathEvent } from '../../../datapath/index.js';
 import type { CliContext, CommandModule } from '../context.js';
 import { formatEvent, monitorEventOf } from '../event-format.js';
@@ -40,7 +39,8 @@ function parseCount(value: string): number {
 
 /** Events from the pinned ring buffer until `signal` aborts; what piled up before is skipped. */
 async function* directEvents(bpfRoot: string, signal: AbortSignal): AsyncGenerator<MonitorEvent> {
-  const reader = readingMaps(bpfRoot, 'the event ring buffer', () => openPinnedEventReader(bpfRoot));
+  const { openPinnedEventReader } = await import('../../../datapath/index.js');
+  const reader = await readingMaps(bpfRoot, 'the event ring buffer', () => openPinnedEventReader(bpfRoot));
   const queue: DatapathEvent[] = [];
   let wake: (() => void) | undefined;
   const onAbort = () => wake?.();
@@ -71,6 +71,7 @@ async function* agentEvents(ctx: CliContext): AsyncGenerator<MonitorEvent> {
 }
 
 export async function monitor(ctx: CliContext, opts: MonitorOptions): Promise<void> {
+  const { attachedDeviceNames } = await import('../../../datapath/index.js');
   const names = attachedDeviceNames(opts.bpfRoot);
   const events = opts.direct ? directEvents(opts.bpfRoot, ctx.signal) : agentEvents(ctx);
   // A pending promise does not keep Node running; this does, until the monitor ends.

@@ -2,7 +2,6 @@
 // packets see it, read from the pinned maps: per endpoint what it enforces
 // and its policy map's entries, then the ipcache.
 import { Option } from 'commander';
-import { attachedDeviceNames, dumpPolicy, openPinnedMaps } from '../../../datapath/index.js';
 import type { EndpointPolicyDump, PolicyDump } from '../../../datapath/index.js';
 import { OUTPUT_FORMATS, renderTable, renderYAML } from '../../../statedb/index.js';
 import type { OutputFormat } from '../../../statedb/index.js';
@@ -69,8 +68,9 @@ export function formatPolicyDump(dump: PolicyDump, names: ReadonlyMap<number, st
 }
 
 /** Reads and prints the policy maps under opts.bpfRoot. CliError exit 3 when they are not pinned there. */
-export function policyDump(ctx: CliContext, opts: DumpOptions): void {
-  const { dump, names } = readingMaps(opts.bpfRoot, 'the policy maps', () => {
+export async function policyDump(ctx: CliContext, opts: DumpOptions): Promise<void> {
+  const { attachedDeviceNames, dumpPolicy, openPinnedMaps } = await import('../../../datapath/index.js');
+  const { dump, names } = await readingMaps(opts.bpfRoot, 'the policy maps', () => {
     using maps = openPinnedMaps(opts.bpfRoot, ['endpoints', 'policy', 'ipcache', 'policyState']);
     return { dump: dumpPolicy(maps), names: attachedDeviceNames(opts.bpfRoot) };
   });
