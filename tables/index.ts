@@ -91,6 +91,7 @@ export {
 } from './loadbalancer/select-backends.js';
 export {
   ServiceFlag,
+  frontendFlagBits,
   frontendFlags,
   frontendLBAlgorithm,
   serviceFlagNames,

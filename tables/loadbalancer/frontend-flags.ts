@@ -65,6 +65,14 @@ const TYPE_BITS: Record<FrontendParams['type'], number> = {
  */
 export function frontendFlags(frontend: FrontendParams, service: Service, opts: FrontendFlagOptions = {}): FlagSet {
   const entry = opts.entry ?? 'master';
+  const bits = frontendFlagBits(frontend, service, opts);
+  const names = serviceFlagNames(bits, entry !== 'master');
+  return { bits, names, text: names.join('+') };
+}
+
+/** The bits of frontendFlags without the names: what the reconciler writes, for every entry it writes. Pure. */
+export function frontendFlagBits(frontend: FrontendParams, service: Service, opts: FrontendFlagOptions = {}): number {
+  const entry = opts.entry ?? 'master';
   let bits = TYPE_BITS[frontend.type];
   const extLocal = service.extTrafficPolicy === 'Local';
   const intLocal = service.intTrafficPolicy === 'Local';
@@ -82,8 +90,7 @@ export function frontendFlags(frontend: FrontendParams, service: Service, opts: 
     if (service.sourceRangesPolicy === 'deny') bits |= ServiceFlag.SourceRangeDeny;
   }
   if (entry === 'quarantined-slot') bits |= ServiceFlag.Quarantined;
-  const names = serviceFlagNames(bits, entry !== 'master');
-  return { bits, names, text: names.join('+') };
+  return bits;
 }
 
 const NAMED_BITS: readonly [number, string][] = [

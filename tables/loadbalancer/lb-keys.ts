@@ -15,25 +15,68 @@ import {
   type L3n4Addr,
 } from './l3n4-addr.js';
 
-const PROTOCOL_CHAR = { TCP: 'T', UDP: 'U', SCTP: 'S', ANY: '?' } as const;
-const V4_MAPPED_PREFIX = '\0\0\0\0\0\0\0\0\0\0\xff\xff';
-const CLUSTER_ZERO = '\0\0\0\0';
+
+// Addresses are immutable and shared between rows, conversions and the
+// reconciler's state, and their key is wanted many times per write: remember
+// it per object.
+const keyCache = new WeakMap<L3n4Addr, string>();
 
 /**
  * The 24-byte key of an address as a binary string (one char per byte),
- * the form statedb indexes store. IPv4 is built without going through bytes:
- * this runs for every frontend and backend write.
+ * the form statedb indexes store. Remembered per address object (addresses
+ * must not be mutated; rows are frozen anyway).
  */
 export function l3n4AddrKeyString(addr: L3n4Addr): string {
-  const tail = String.fromCharCode(addr.port >>> 8, addr.port & 0xff) + PROTOCOL_CHAR[addr.protocol] + (addr.scope === 'internal' ? '\x01' : '\0');
-  const ip = addr.ip;
-  if (!ip.includes(':')) {
-    const a = ip.split('.');
-    if (a.length === 4) {
-      return V4_MAPPED_PREFIX + String.fromCharCode(+a[0]!, +a[1]!, +a[2]!, +a[3]!) + CLUSTER_ZERO + tail;
+  let key = keyCache.get(addr);
+  if (key === undefined) {
+    key = computeKeyString(addr);
+    keyCache.set(addr, key);
+  }
+  return key;
+}
+
+const PROTOCOL_CODE = { TCP: 0x54, UDP: 0x55, SCTP: 0x53, ANY: 0x3f } as const;
+
+function computeKeyString(addr: L3n4Addr): string {
+  const port = addr.port;
+  const proto = PROTOCOL_CODE[addr.protocol];
+  const scope = addr.scope === 'internal' ? 1 : 0;
+  const v4 = parseIPv4Fast(addr.ip);
+  if (v4 >= 0) {
+    // One flat string in one call: no rope to flatten when it is hashed.
+    return String.fromCharCode(
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff,
+      v4 >>> 24, (v4 >>> 16) & 0xff, (v4 >>> 8) & 0xff, v4 & 0xff,
+      0, 0, 0, 0,
+      port >>> 8, port & 0xff, proto, scope,
+    );
+  }
+  return bytesToBinary(l3n4AddrKey(addr).subarray(0, 20)) + String.fromCharCode(port >>> 8, port & 0xff, proto, scope);
+}
+
+/** A canonical dotted IPv4 address as a number, or -1 for anything else (IPv6). */
+function parseIPv4Fast(ip: string): number {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part > 255) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 0x30 && c <= 0x39) {
+      part = part * 10 + (c - 0x30);
+      digits++;
+    } else {
+      return -1;
     }
   }
-  return bytesToBinary(l3n4AddrKey(addr).subarray(0, 20)) + tail;
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  return value * 256 + part;
 }
 
 /** The binary-string key of an address with port, protocol and scope cut off: a prefix selecting every frontend on that IP. */

@@ -169,6 +169,10 @@ export class LBWriteTxn {
   private readonly surrogatePorts = new Map<string, L3n4Addr>();
   private allSurrogates = false;
   private readonly backendRevisions = new Map<Backend, number>();
+  /** Services with no frontend rows before this batch. */
+  private readonly fresh = new Set<string>();
+  /** Every backend row of a service, when recomputeBackends wrote them all in this batch (so their revisions are known). */
+  private readonly writtenBackends = new Map<string, Backend[]>();
 
   constructor(
     private readonly ctx: WriterContext,
@@ -185,17 +189,18 @@ export class LBWriteTxn {
   upsertService(conv: ServiceConversion): void {
     const { services } = this.ctx.tables;
     const name = conv.service.name;
-    const newKeys = new Map<string, L3n4Addr>();
-    for (const fe of conv.frontends) {
-      const key = l3n4AddrKeyString(fe.address);
-      const owner = this.ownerOf(key, fe.address);
+    const keys = conv.frontends.map((fe) => l3n4AddrKeyString(fe.address));
+    conv.frontends.forEach((fe, i) => {
+      const owner = this.ownerOf(keys[i]!, fe.address);
       if (owner !== undefined && owner !== name) throw new FrontendConflictError(name, fe.address, owner);
-      newKeys.set(key, fe.address);
-    }
+    });
     const stored = services.get(this.txn, services.primary.query(name));
+    // A service neither stored nor touched in this batch has no frontend rows yet.
+    const fresh = stored === undefined && !this.dirty.has(name);
     if (stored === undefined || !sameJSON(stored, conv.service)) services.insert(this.txn, conv.service);
-    for (const key of this.currentKeys(name)) if (!newKeys.has(key)) this.owners.set(key, null);
-    for (const key of newKeys.keys()) this.owners.set(key, name);
+    if (fresh) this.fresh.add(name);
+    else for (const key of this.currentKeys(name)) if (!keys.includes(key)) this.owners.set(key, null);
+    for (const key of keys) this.owners.set(key, name);
     this.dirty.set(name, conv.frontends);
   }
 
@@ -274,26 +279,37 @@ export class LBWriteTxn {
     return [...frontends.list(this.txn, frontends.secondary.service.query(name))].map((e) => l3n4AddrKeyString(e.object.address));
   }
 
+  /**
+   * Writes the service's backend rows as the merge of its slices. What the
+   * table holds for this writer's source is the merge of the committed
+   * slices (only this writer writes them), so that is what is compared
+   * against, without reading the table.
+   */
   private recomputeBackends(serviceName: string): void {
     const { backends } = this.ctx.tables;
-    const merged = mergeSliceBackends(this.overlay.slicesOf(serviceName));
+    const committed = this.overlay.committedSlicesOf(serviceName);
     const existing = new Map<string, Backend>();
-    for (const e of backends.prefix(this.txn, backends.primary.query({ serviceName }))) {
-      if (e.object.source === this.ctx.source) existing.set(l3n4AddrKeyString(e.object.address), e.object);
-    }
+    if (committed.length > 0) for (const be of mergeSliceBackends(committed)) existing.set(l3n4AddrKeyString(be.address), be);
+    const merged = mergeSliceBackends(this.overlay.slicesOf(serviceName));
     let changed = false;
+    let allWritten = true;
     for (const be of merged) {
       const key = l3n4AddrKeyString(be.address);
       const old = existing.get(key);
       existing.delete(key);
-      if (old !== undefined && sameBackend(old, be)) continue;
+      if (old !== undefined && sameBackend(old, be)) {
+        allWritten = false;
+        continue;
+      }
       backends.insert(this.txn, be);
+      this.backendRevisions.set(be, backends.revision(this.txn));
       changed = true;
     }
     for (const old of existing.values()) {
       backends.delete(this.txn, old);
       changed = true;
     }
+    if (allWritten) this.writtenBackends.set(serviceName, [...merged]);
     if (changed && !this.dirty.has(serviceName)) this.dirty.set(serviceName, undefined);
   }
 
@@ -302,11 +318,13 @@ export class LBWriteTxn {
     const { services, frontends } = this.ctx.tables;
     const svc = services.get(this.txn, services.primary.query(name));
     const existing = new Map<string, Frontend>();
-    for (const e of frontends.list(this.txn, frontends.secondary.service.query(name))) {
-      existing.set(l3n4AddrKeyString(e.object.address), e.object);
+    if (!this.fresh.has(name)) {
+      for (const e of frontends.list(this.txn, frontends.secondary.service.query(name))) {
+        existing.set(l3n4AddrKeyString(e.object.address), e.object);
+      }
     }
     const desired: readonly FrontendParams[] = svc === undefined ? [] : (params ?? [...existing.values()]);
-    const candidates = desired.length > 0 ? this.backendsOf(name) : [];
+    const candidates = desired.length === 0 ? [] : (this.writtenBackends.get(name) ?? this.backendsOf(name));
     for (const fe of desired) {
       const key = l3n4AddrKeyString(fe.address);
       const old = existing.get(key);

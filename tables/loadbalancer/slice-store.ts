@@ -74,6 +74,9 @@ export class SliceStore {
 /** A transaction's view of the slices: staged changes over the committed store. */
 export class SliceOverlay {
   readonly changes = new Map<string, SliceRecord | null>();
+  // Staged slice names per service they now point to, so slicesOf costs
+  // the service's slices, not the whole batch.
+  private readonly stagedByService = new Map<string, string[]>();
 
   constructor(private readonly store: SliceStore) {}
 
@@ -84,18 +87,34 @@ export class SliceOverlay {
   }
 
   set(sliceName: string, record: SliceRecord | null): void {
+    const before = this.changes.get(sliceName);
+    if (before) {
+      const names = this.stagedByService.get(before.serviceName);
+      const i = names === undefined ? -1 : names.indexOf(sliceName);
+      if (i >= 0) names!.splice(i, 1);
+    }
     this.changes.set(sliceName, record);
+    if (record === null) return;
+    const names = this.stagedByService.get(record.serviceName);
+    if (names === undefined) this.stagedByService.set(record.serviceName, [sliceName]);
+    else if (!names.includes(sliceName)) names.push(sliceName);
+  }
+
+  /** The slices of a service as committed (before this transaction), sorted by slice name. */
+  committedSlicesOf(serviceName: string): SliceRecord[] {
+    const out: SliceRecord[] = [];
+    for (const name of this.store.namesOf(serviceName)) out.push(this.store.get(name)!);
+    return out;
   }
 
   /** The slices of a service as this transaction sees them, sorted by slice name. */
   slicesOf(serviceName: string): SliceRecord[] {
-    const names = new Set(this.store.namesOf(serviceName));
-    for (const [name, record] of this.changes) {
-      if (record !== null && record.serviceName === serviceName) names.add(name);
-      else names.delete(name);
-    }
+    const committed = this.store.namesOf(serviceName);
+    const staged = this.stagedByService.get(serviceName);
+    const names = staged === undefined || staged.length === 0 ? committed : committed.length === 0 && staged.length === 1 ? staged : [...new Set([...committed, ...staged])].sort();
     const out: SliceRecord[] = [];
-    for (const name of [...names].sort()) {
+    for (const name of names) {
+      // A committed slice whose staged record moved it elsewhere (or deleted it) drops out here.
       const record = this.get(name);
       if (record !== undefined && record.serviceName === serviceName) out.push(record);
     }
