@@ -2,23 +2,25 @@
 // them. Each step compares before it writes (a write happens only when the
 // map's bytes would change) and records the new state only after the map
 // operation succeeded, so any step may fail and be retried.
-import { l3n4AddrKeyString, type L3n4Addr } from '../../tables/index.js';
+import { l3n4AddrKeyString, type Backend, type L3n4Addr } from '../../tables/index.js';
 import { IDAllocator } from './id-allocator.js';
+import { BACKEND_STATE_CODE, PROTOCOL_NUMBER, SCOPE_EXTERNAL, SCOPE_INTERNAL, type Lb4SrcRangeKey, type LBMaps } from './lb-maps.js';
 import {
-  type Lb4Backend,
-  type Lb4ReverseNat,
-  type Lb4Service,
-  type Lb4SrcRangeKey,
-  type LBMaps,
-  sameBackendValue,
-  sameRevNat,
-  sameService,
-} from './lb-maps.js';
-import { MAGLEV_RESTORED, readRestored, serviceMapKey, type BackendState, type FrontendState, type Restored } from './lb-state.js';
+  ipv4OfKey,
+  MAGLEV_RESTORED,
+  readRestored,
+  serviceKeyOf,
+  UNKNOWN,
+  type BackendState,
+  type FrontendState,
+  type Restored,
+} from './lb-state.js';
 
 /** Service IDs (rev-NAT indexes) are u16 without 0 and 0xffff; backend IDs u32 without 0 and 0xffffffff. */
 export const SERVICE_ID_LIMIT = 0xffff;
 export const BACKEND_ID_LIMIT = 0xffffffff;
+
+const TWO_32 = 0x100000000;
 
 export class LBMapState {
   readonly serviceIds = new IDAllocator('service IDs', 1, SERVICE_ID_LIMIT);
@@ -52,38 +54,47 @@ export class LBMapState {
       this.deleteState(existing);
     }
     const id = this.serviceIds.acquire(key);
-    const restored = this.restored.services.get(key);
     const st: FrontendState = {
       key,
       address,
-      mapKey: serviceMapKey(address),
+      ip: ipv4OfKey(key),
+      proto: PROTOCOL_NUMBER[address.protocol],
+      scope: address.scope === 'internal' ? SCOPE_INTERNAL : SCOPE_EXTERNAL,
       id,
       owner,
-      master: undefined,
+      masterWord: UNKNOWN,
+      masterCounts: UNKNOWN,
       slots: [],
-      revNat: undefined,
+      revNat: false,
       sourceRanges: undefined,
       affinity: undefined,
       maglev: undefined,
       backends: [],
       expansions: undefined,
     };
-    if (restored !== undefined && restored.id === id) {
-      this.restored.services.delete(key);
-      st.master = restored.master;
-      st.slots = restored.slots;
-      st.revNat = this.restored.revNat.get(id);
-      this.restored.revNat.delete(id);
-      st.sourceRanges = this.restored.sourceRanges.get(id);
-      this.restored.sourceRanges.delete(id);
-      st.affinity = this.restored.affinity.get(id);
-      this.restored.affinity.delete(id);
-      if (this.restored.maglev.delete(id)) st.maglev = MAGLEV_RESTORED;
-    }
+    const restored = this.restored.services.get(key);
+    if (restored !== undefined && restored.id === id) this.claimRestored(st, restored.masterWord, restored.masterCounts, restored.slots);
     this.byAddress.set(key, st);
     this.byId.set(id, st);
     if (owner !== undefined) (owner.expansions ??= new Map()).set(key, st);
     return st;
+  }
+
+  /** Takes over what the maps held at start for st's address and ID. */
+  private claimRestored(st: FrontendState, masterWord: number, masterCounts: number, slots: number[]): void {
+    const r = this.restored;
+    r.services.delete(st.key);
+    st.masterWord = masterWord;
+    st.masterCounts = masterCounts;
+    st.slots = slots;
+    const revNat = r.revNat.get(st.id);
+    st.revNat = revNat !== undefined && revNat.address === st.ip && revNat.port === st.address.port;
+    r.revNat.delete(st.id);
+    st.sourceRanges = r.sourceRanges.get(st.id);
+    r.sourceRanges.delete(st.id);
+    st.affinity = r.affinity.get(st.id);
+    r.affinity.delete(st.id);
+    if (r.maglev.delete(st.id)) st.maglev = MAGLEV_RESTORED;
   }
 
   /** The state of a backend address, created with its ID (restored or new) and no references. Throws IDExhaustedError. */
@@ -93,21 +104,27 @@ export class LBMapState {
     if (bs !== undefined) return bs;
     const id = this.backendIds.acquire(key);
     const restored = this.restored.backends.get(key);
-    let value: Lb4Backend | undefined;
+    bs = { key, address, id, ip: ipv4OfKey(key), refCount: 0, revision: -1, valueIp: UNKNOWN, valueRest: UNKNOWN };
     if (restored !== undefined && restored.id === id) {
-      value = restored.value;
+      bs.valueIp = restored.valueIp;
+      bs.valueRest = restored.valueRest;
       this.restored.backends.delete(key);
     }
-    bs = { key, address, id, refCount: 0, revision: -1, value };
     this.backends.set(key, bs);
     return bs;
   }
 
   /** Writes the backend entry unless this revision (or a newer one) was written already or the bytes are the same. */
-  writeBackend(bs: BackendState, value: Lb4Backend, revision: number): void {
-    if (bs.value !== undefined && revision <= bs.revision) return;
-    if (!sameBackendValue(bs.value, value)) this.maps.backends.put(bs.id, value);
-    bs.value = value;
+  writeBackend(bs: BackendState, backend: Backend, revision: number): void {
+    if (bs.valueIp !== UNKNOWN && revision <= bs.revision) return;
+    const proto = PROTOCOL_NUMBER[backend.address.protocol];
+    const flags = BACKEND_STATE_CODE[backend.state];
+    const rest = backend.address.port + proto * 0x10000 + flags * 0x1000000;
+    if (bs.valueIp !== bs.ip || bs.valueRest !== rest) {
+      this.maps.backends.put(bs.id, { address: bs.ip, port: backend.address.port, proto, flags, clusterId: 0, zone: 0, pad: 0 });
+    }
+    bs.valueIp = bs.ip;
+    bs.valueRest = rest;
     bs.revision = revision;
   }
 
@@ -137,35 +154,42 @@ export class LBMapState {
   releaseBackend(bs: BackendState): void {
     if (this.backends.get(bs.key) !== bs) return;
     this.maps.backends.delete(bs.id);
-    bs.value = undefined;
+    bs.valueIp = UNKNOWN;
     this.backends.delete(bs.key);
     this.backendIds.release(bs.key);
   }
 
-  writeSlot(st: FrontendState, slot: number, value: Lb4Service): void {
-    if (sameService(st.slots[slot - 1], value)) return;
-    this.maps.services.put({ ...st.mapKey, backendSlot: slot }, value);
-    st.slots[slot - 1] = value;
+  /** Writes slot `slot` (1-based) pointing to backendId with the 16 flag bits. */
+  writeSlot(st: FrontendState, slot: number, backendId: number, flags: number): void {
+    const packed = backendId + flags * TWO_32;
+    if (st.slots[slot - 1] === packed) return;
+    this.maps.services.put(serviceKeyOf(st, slot), { backendId, count: 0, revNatIndex: st.id, flags: flags & 0xff, flags2: flags >>> 8, qcount: 0 });
+    while (st.slots.length < slot - 1) st.slots.push(UNKNOWN);
+    st.slots[slot - 1] = packed;
   }
 
   /** Deletes slots above `count`, highest first. */
   shrinkSlots(st: FrontendState, count: number): void {
     while (st.slots.length > count) {
-      this.maps.services.delete({ ...st.mapKey, backendSlot: st.slots.length });
+      this.maps.services.delete(serviceKeyOf(st, st.slots.length));
       st.slots.length--;
     }
   }
 
-  writeMaster(st: FrontendState, value: Lb4Service): void {
-    if (sameService(st.master, value)) return;
-    this.maps.services.put(st.mapKey, value);
-    st.master = value;
+  /** Writes the master entry (slot 0): first word (algorithm, affinity timeout), counts and flags. */
+  writeMaster(st: FrontendState, word: number, count: number, qcount: number, flags: number): void {
+    const counts = count + qcount * 0x10000 + flags * TWO_32;
+    if (st.masterWord === word && st.masterCounts === counts) return;
+    this.maps.services.put(serviceKeyOf(st, 0), { backendId: word, count, revNatIndex: st.id, flags: flags & 0xff, flags2: flags >>> 8, qcount });
+    st.masterWord = word;
+    st.masterCounts = counts;
   }
 
-  writeRevNat(st: FrontendState, value: Lb4ReverseNat): void {
-    if (sameRevNat(st.revNat, value)) return;
-    this.maps.revNat.put(st.id, value);
-    st.revNat = value;
+  /** Writes the reverse-NAT entry: the address's IP and port under its ID. */
+  writeRevNat(st: FrontendState): void {
+    if (st.revNat) return;
+    this.maps.revNat.put(st.id, { address: st.ip, port: st.address.port });
+    st.revNat = true;
   }
 
   /** Makes the affinity-match entries of st exactly `backendIds`. */
@@ -229,11 +253,12 @@ export class LBMapState {
    */
   deleteState(st: FrontendState): void {
     if (st.expansions !== undefined) for (const exp of [...st.expansions.values()]) this.deleteState(exp);
-    this.maps.services.delete(st.mapKey);
-    st.master = undefined;
+    this.maps.services.delete(serviceKeyOf(st, 0));
+    st.masterWord = UNKNOWN;
+    st.masterCounts = UNKNOWN;
     this.shrinkSlots(st, 0);
     this.maps.revNat.delete(st.id);
-    st.revNat = undefined;
+    st.revNat = false;
     this.setSourceRanges(st, EMPTY_RANGES);
     this.deleteMaglev(st);
     this.setAffinity(st, []);

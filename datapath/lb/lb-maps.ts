@@ -87,32 +87,3 @@ export function ipv4ToNumber(ip: string): number {
 export function numberToIPv4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
 }
-
-export function sameService(a: Lb4Service | undefined, b: Lb4Service): boolean {
-  return (
-    a !== undefined &&
-    a.backendId === b.backendId &&
-    a.count === b.count &&
-    a.revNatIndex === b.revNatIndex &&
-    a.flags === b.flags &&
-    a.flags2 === b.flags2 &&
-    a.qcount === b.qcount
-  );
-}
-
-export function sameBackendValue(a: Lb4Backend | undefined, b: Lb4Backend): boolean {
-  return (
-    a !== undefined &&
-    a.address === b.address &&
-    a.port === b.port &&
-    a.proto === b.proto &&
-    a.flags === b.flags &&
-    a.clusterId === b.clusterId &&
-    a.zone === b.zone &&
-    (a.pad ?? 0) === (b.pad ?? 0)
-  );
-}
-
-export function sameRevNat(a: Lb4ReverseNat | undefined, b: Lb4ReverseNat): boolean {
-  return a !== undefined && a.address === b.address && a.port === b.port;
-}

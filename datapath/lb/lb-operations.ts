@@ -10,7 +10,7 @@
 import type { Operations } from '../../reconcilers/index.js';
 import {
   expandNodePort,
-  frontendFlags,
+  frontendFlagBits,
   frontendLBAlgorithm,
   ipFamily,
   isSurrogateAddress,
@@ -22,18 +22,10 @@ import {
   type LBAlgorithm,
   type LBTables,
   type NodeAddress,
+  ServiceFlag,
 } from '../../tables/index.js';
 import type { ReadTxn } from '../../statedb/index.js';
-import {
-  AFFINITY_TIMEOUT_MASK,
-  BACKEND_STATE_CODE,
-  ipv4ToNumber,
-  LB_ALGORITHM_CODE,
-  LB_ALGORITHM_SHIFT,
-  PROTOCOL_NUMBER,
-  type Lb4SrcRangeKey,
-  type LBMaps,
-} from './lb-maps.js';
+import { AFFINITY_TIMEOUT_MASK, ipv4ToNumber, LB_ALGORITHM_CODE, LB_ALGORITHM_SHIFT, type Lb4SrcRangeKey, type LBMaps } from './lb-maps.js';
 import { LBMapState } from './lb-map-state.js';
 import { pruneMaps } from './lb-prune.js';
 import type { BackendState, FrontendState } from './lb-state.js';
@@ -59,11 +51,13 @@ export interface LBOperationsOptions {
 export class LBOperations implements Operations<Frontend> {
   readonly state: LBMapState;
   private readonly maglev: Maglev;
+  private readonly flagOptions: { readonly externalClusterIP: boolean; readonly sourceRangesAllTypes: boolean };
 
   /** Reads the maps to restore IDs and entries. Throws the maps' read errors, or MaglevError for a bad size or seed. */
   constructor(private readonly opts: LBOperationsOptions) {
     this.maglev = new Maglev({ tableSize: opts.maps.maglev.tableSize, ...(opts.maglevSeed ? { seed: opts.maglevSeed } : {}) });
     this.state = new LBMapState(opts.maps);
+    this.flagOptions = { externalClusterIP: opts.externalClusterIP ?? false, sourceRangesAllTypes: opts.sourceRangesAllTypes ?? false };
   }
 
   /** The ID of the frontend at `address` (0 when none), e.g. for the row's display. */
@@ -132,10 +126,10 @@ export class LBOperations implements Operations<Frontend> {
   private write(st: FrontendState, params: FrontendParams, fe: Frontend, backends: readonly BackendState[]): void {
     const s = this.state;
     const svc = fe.service;
-    const flagOpts = { externalClusterIP: this.opts.externalClusterIP ?? false, sourceRangesAllTypes: this.opts.sourceRangesAllTypes ?? false };
-    const master = frontendFlags(params, svc, { ...flagOpts, entry: 'master' }).bits;
-    const slotFlags = frontendFlags(params, svc, { ...flagOpts, entry: 'slot' }).bits;
-    const quarantinedFlags = frontendFlags(params, svc, { ...flagOpts, entry: 'quarantined-slot' }).bits;
+    const master = frontendFlagBits(params, svc, this.flagOptions);
+    // Slots carry the master's flags without the source-range bits; quarantined ones add their bit.
+    const slotFlags = master & ~(ServiceFlag.SourceRange | ServiceFlag.SourceRangeDeny);
+    const quarantinedFlags = slotFlags | ServiceFlag.Quarantined;
     const slotCount = fe.activeCount + fe.inactiveCount;
 
     // Orphans first, to make room.
@@ -147,23 +141,10 @@ export class LBOperations implements Operations<Frontend> {
     for (let i = 0; i < backends.length; i++) {
       const { backend, revision } = fe.backends[i]!;
       const bs = backends[i]!;
-      s.writeBackend(
-        bs,
-        {
-          address: ipv4ToNumber(backend.address.ip),
-          port: backend.address.port,
-          proto: PROTOCOL_NUMBER[backend.address.protocol],
-          flags: BACKEND_STATE_CODE[backend.state],
-          clusterId: 0,
-          zone: 0,
-          pad: 0,
-        },
-        revision,
-      );
+      s.writeBackend(bs, backend, revision);
       s.reference(st, bs);
       if (i >= slotCount) continue; // maintenance: an entry, no slot
-      const flags = backend.state === 'quarantined' ? quarantinedFlags : slotFlags;
-      s.writeSlot(st, i + 1, { backendId: bs.id, count: 0, revNatIndex: st.id, flags: flags & 0xff, flags2: flags >>> 8, qcount: 0 });
+      s.writeSlot(st, i + 1, bs.id, backend.state === 'quarantined' ? quarantinedFlags : slotFlags);
       if (svc.sessionAffinity && backend.state === 'active') affinity.push(bs.id);
     }
     s.setAffinity(st, affinity);
@@ -181,18 +162,11 @@ export class LBOperations implements Operations<Frontend> {
       s.deleteMaglev(st);
     }
 
-    s.setSourceRanges(st, (master & SOURCE_RANGE_BIT) !== 0 ? sourceRangeKeys(svc.sourceRanges, st.id) : NO_RANGES);
-    s.writeRevNat(st, { address: ipv4ToNumber(params.address.ip), port: params.address.port });
+    s.setSourceRanges(st, (master & ServiceFlag.SourceRange) !== 0 ? sourceRangeKeys(svc.sourceRanges, st.id) : NO_RANGES);
+    s.writeRevNat(st);
     const algorithmCode = algorithm === 'maglev' ? LB_ALGORITHM_CODE.maglev : this.explicitRandom(svc.lbAlgorithm) ? LB_ALGORITHM_CODE.random : LB_ALGORITHM_CODE.undef;
     const affinityTimeout = svc.sessionAffinity ? svc.sessionAffinityTimeoutSeconds & AFFINITY_TIMEOUT_MASK : 0;
-    s.writeMaster(st, {
-      backendId: ((algorithmCode << LB_ALGORITHM_SHIFT) | affinityTimeout) >>> 0,
-      count: fe.activeCount,
-      revNatIndex: st.id,
-      flags: master & 0xff,
-      flags2: master >>> 8,
-      qcount: fe.inactiveCount,
-    });
+    s.writeMaster(st, ((algorithmCode << LB_ALGORITHM_SHIFT) | affinityTimeout) >>> 0, fe.activeCount, fe.inactiveCount, master);
     s.shrinkSlots(st, slotCount);
   }
 
@@ -207,7 +181,6 @@ export class LBOperations implements Operations<Frontend> {
   }
 }
 
-const SOURCE_RANGE_BIT = 1 << 7;
 const NO_RANGES: ReadonlyMap<string, Lb4SrcRangeKey> = new Map();
 
 /** The IPv4 source-range keys of a service for one rev-NAT ID. */

@@ -4,9 +4,19 @@
 // is forgotten, so the next update or refresh writes it again.
 import { l3n4AddrKeyString, type Frontend } from '../../tables/index.js';
 import { errorMessage } from '../../reconcilers/index.js';
-import { sameBackendValue, sameRevNat, sameService, type Lb4Key, type Lb4SrcRangeKey, type LbAffinityMatch } from './lb-maps.js';
+import type { Lb4Key, Lb4SrcRangeKey, LbAffinityMatch } from './lb-maps.js';
 import type { LBMapState } from './lb-map-state.js';
-import { addressOfServiceKey, sourceRangeCIDR, type FrontendState } from './lb-state.js';
+import {
+  addressOfServiceKey,
+  emptyRestored,
+  packBackendRest,
+  packCounts,
+  packSlot,
+  sourceRangeCIDR,
+  UNKNOWN,
+  type BackendState,
+  type FrontendState,
+} from './lb-state.js';
 
 /** See LBOperations.prune. Throws AggregateError of the failed operations after attempting all. */
 export function pruneMaps(s: LBMapState, desired: Iterable<Frontend>): void {
@@ -26,7 +36,7 @@ export function pruneMaps(s: LBMapState, desired: Iterable<Frontend>): void {
   // Reservations from the maps at start that no frontend claimed.
   s.serviceIds.forgetRestored();
   s.backendIds.forgetRestored();
-  s.restored = { services: new Map(), backends: new Map(), revNat: new Map(), affinity: new Map(), sourceRanges: new Map(), maglev: new Set() };
+  s.restored = emptyRestored();
   for (const bs of [...s.backends.values()]) if (bs.refCount === 0) attempt(() => s.releaseBackend(bs));
 
   pruneServices(s, attempt);
@@ -50,20 +60,20 @@ function pruneServices(s: LBMapState, attempt: Attempt): void {
       stale.push(key);
     } else if (key.backendSlot === 0) {
       seen.add(st);
-      if (st.master === undefined) stale.push(key);
-      else if (!sameService(st.master, value)) st.master = undefined;
+      // A master that differs from what the state says is rewritten by the next update (or refresh).
+      if (st.masterWord !== value.backendId || st.masterCounts !== packCounts(value) || value.revNatIndex !== st.id) st.masterWord = UNKNOWN;
     } else {
       let slots = seenSlots.get(st);
       if (slots === undefined) seenSlots.set(st, (slots = new Set()));
       slots.add(key.backendSlot);
-      if (!sameService(st.slots[key.backendSlot - 1], value)) st.slots[key.backendSlot - 1] = undefined;
+      if (st.slots[key.backendSlot - 1] !== packSlot(value, st.id)) st.slots[key.backendSlot - 1] = UNKNOWN;
     }
   }
   for (const key of stale) attempt(() => s.maps.services.delete(key));
   for (const st of s.byAddress.values()) {
-    if (!seen.has(st)) st.master = undefined;
+    if (!seen.has(st)) st.masterWord = UNKNOWN;
     const slots = seenSlots.get(st);
-    for (let i = 0; i < st.slots.length; i++) if (!slots?.has(i + 1)) st.slots[i] = undefined;
+    for (let i = 0; i < st.slots.length; i++) if (!slots?.has(i + 1)) st.slots[i] = UNKNOWN;
   }
 }
 
@@ -78,18 +88,16 @@ function pruneBackends(s: LBMapState, attempt: Attempt): void {
       continue;
     }
     seen.add(id);
-    if (!sameBackendValue(bs.value, value)) {
-      bs.value = undefined;
-      bs.revision = -1;
-    }
+    if (bs.valueIp !== value.address || bs.valueRest !== packBackendRest(value)) forgetBackend(bs);
   }
   for (const id of stale) attempt(() => s.maps.backends.delete(id));
-  for (const bs of s.backends.values()) {
-    if (!seen.has(bs.id)) {
-      bs.value = undefined;
-      bs.revision = -1;
-    }
-  }
+  for (const bs of s.backends.values()) if (!seen.has(bs.id)) forgetBackend(bs);
+}
+
+function forgetBackend(bs: BackendState): void {
+  bs.valueIp = UNKNOWN;
+  bs.valueRest = UNKNOWN;
+  bs.revision = -1;
 }
 
 /** Rev-NAT, source ranges, affinity matches and Maglev tables: keyed by service ID. */
@@ -99,10 +107,9 @@ function pruneByServiceId(s: LBMapState, attempt: Attempt): void {
   for (const [id, value] of s.maps.revNat.entries()) {
     const st = s.byId.get(id);
     if (st === undefined) staleRevNat.push(id);
-    else if (st.revNat === undefined) staleRevNat.push(id);
     else {
       revNatSeen.add(id);
-      if (!sameRevNat(st.revNat, value)) st.revNat = undefined;
+      if (value.address !== st.ip || value.port !== st.address.port) st.revNat = false;
     }
   }
   for (const id of staleRevNat) attempt(() => s.maps.revNat.delete(id));
@@ -132,7 +139,7 @@ function pruneByServiceId(s: LBMapState, attempt: Attempt): void {
 
   // What a state holds but the maps do not: forget it, so the next update writes it.
   for (const st of s.byAddress.values()) {
-    if (!revNatSeen.has(st.id)) st.revNat = undefined;
+    if (!revNatSeen.has(st.id)) st.revNat = false;
     if (st.maglev !== undefined && !maglevSeen.has(st.id)) st.maglev = undefined;
     if (st.sourceRanges !== undefined) for (const cidr of [...st.sourceRanges.keys()]) if (!rangesSeen.has(`${st.id} ${cidr}`)) st.sourceRanges.delete(cidr);
     if (st.affinity !== undefined) for (const id of [...st.affinity]) if (!affinitySeen.has(`${st.id} ${id}`)) st.affinity.delete(id);
