@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../../observability/index.js';
+// The flag parsers only: the runtime itself (sources, Kubernetes client,
+// datapath) loads when the command runs, so other commands start fast.
 import {
   agentConfig,
   ConfigValueError,
@@ -21,12 +23,11 @@ import {
   parseNodeName,
   parsePath,
   parseSeconds,
-  runAgent,
   type AgentConfig,
   type AttachModeName,
   type LBAlgorithmName,
   type XdpModeName,
-} from '../../runtime/index.js';
+} from '../../runtime/config.js';
 import type { CliContext, CommandModule } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
 
@@ -158,6 +159,7 @@ export const agentCommands: CommandModule = {
       .action(async (flags: AgentFlags, cmd: Command) => {
         if (ctx.settings.interactive) throw new CliError('the agent cannot run inside the REPL', ExitCode.Usage);
         const { apiSocket } = cmd.optsWithGlobals<{ apiSocket: string }>();
+        const { runAgent } = await import('../../runtime/index.js');
         const result = await runAgent({ config: configOf(flags, apiSocket), version: packageVersion(), signal: ctx.signal });
         if (result.code !== 0) throw new CliError(result.message ?? 'the agent failed', ExitCode.Failure);
       });
