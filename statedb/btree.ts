@@ -50,6 +50,25 @@ function lowerIndex<K extends TreeKey>(keys: K[], key: K): number {
   return lo;
 }
 
+/** A copy of arr with x inserted at i. */
+function withInserted<X>(arr: X[], i: number, x: X): X[] {
+  const n = arr.length;
+  const out = new Array<X>(n + 1);
+  for (let j = 0; j < i; j++) out[j] = arr[j]!;
+  out[i] = x;
+  for (let j = i; j < n; j++) out[j + 1] = arr[j]!;
+  return out;
+}
+
+/** A copy of arr without the element at i. */
+function withRemoved<X>(arr: X[], i: number): X[] {
+  const n = arr.length - 1;
+  const out = new Array<X>(n);
+  for (let j = 0; j < i; j++) out[j] = arr[j]!;
+  for (let j = i; j < n; j++) out[j] = arr[j + 1]!;
+  return out;
+}
+
 export class BTree<K extends TreeKey, V> {
   /** Set by insert when the node it returned was split; the right half. */
   private splitRight: TreeNode<K, V> | null = null;
@@ -204,13 +223,19 @@ export class BTree<K extends TreeKey, V> {
       n.vals![i] = val;
       return n;
     }
-    const n = this.own(node);
-    if (i === n.keys.length) {
-      n.keys.push(key);
-      n.vals!.push(val);
+    let n: TreeNode<K, V>;
+    if (node.owner === this.owner) {
+      n = node;
+      if (i === n.keys.length) {
+        n.keys.push(key);
+        n.vals!.push(val);
+      } else {
+        n.keys.splice(i, 0, key);
+        n.vals!.splice(i, 0, val);
+      }
     } else {
-      n.keys.splice(i, 0, key);
-      n.vals!.splice(i, 0, val);
+      // A shared leaf: copy it with the new entry in place, one allocation per array.
+      n = new TreeNode<K, V>(withInserted(node.keys, i, key), withInserted(node.vals!, i, val), null, this.owner);
     }
     if (n.keys.length > MAX_KEYS) {
       // Appending at the right edge (increasing keys, e.g. revisions) splits
@@ -225,11 +250,13 @@ export class BTree<K extends TreeKey, V> {
     const i = lowerIndex(node.keys, key);
     if (node.kids === null) {
       if (node.keys[i] !== key) return node;
-      const n = this.own(node);
-      this.previous = n.vals![i];
-      n.keys.splice(i, 1);
-      n.vals!.splice(i, 1);
-      return n;
+      this.previous = node.vals![i];
+      if (node.owner !== this.owner) {
+        return new TreeNode<K, V>(withRemoved(node.keys, i), withRemoved(node.vals!, i), null, this.owner);
+      }
+      node.keys.splice(i, 1);
+      node.vals!.splice(i, 1);
+      return node;
     }
     if (i === node.keys.length) return node;
     const child = node.kids[i]!;
