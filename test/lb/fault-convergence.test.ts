@@ -101,13 +101,13 @@ function checkInvariants(dump: string, where: string): void {
     const [, id, addr, slot, beid, count, qcount] = m;
     if (slot === '0') masters.set(addr!, { count: Number(count), qcount: Number(qcount), id: id! });
     else {
-      assert.ok(backends.has(beid!), `${where}: slot ${l} names a missing backend`);
+      assert.ok(backends.has(beid), `${where}: slot ${l} names a missing backend`);
       slots.set(addr!, [...(slots.get(addr!) ?? []), Number(slot)]);
     }
   }
   for (const [addr, m] of masters) {
     const s = (slots.get(addr) ?? []).sort((a, b) => a - b);
-    assert.equal(s, Array.from({ length: m.count + m.qcount }, (_, i) => i + 1), `${where}: ${addr} slots ${s} vs COUNT+QCOUNT`);
+    assert.equal(s, Array.from({ length: m.count + m.qcount }, (_, i) => i + 1), `${where}: ${addr} slots ${s.join(",")} vs COUNT+QCOUNT`);
     assert.ok(revs.has(m.id), `${where}: ${addr} has no rev-NAT entry`);
   }
   for (const addr of slots.keys()) assert.ok(masters.has(addr), `${where}: slots of ${addr} without a master`);
