@@ -83,8 +83,7 @@ export class ChangeIterator<T> implements Disposable {
           `(created at ${this.createdAt}); pass a newer transaction`,
       );
     }
-    const lastUpsert = st.byRevision.last();
-    const pendingUpsert = lastUpsert !== undefined && lastUpsert.revision > this.lastRevision;
+    const pendingUpsert = st.hasRevisionAfter(this.lastRevision);
     const pendingDelete = this.source.graveyard.firstAfter(this.lastDeleteRevision, st.revision) !== undefined;
     if (!pendingUpsert && !pendingDelete) {
       this.advanceTo(st.revision);
@@ -122,7 +121,7 @@ export class ChangeIterator<T> implements Disposable {
   private *iterate(st: TableState<T>): Generator<Change<T>> {
     const upTo = st.revision;
     const graveyard = this.source.graveyard;
-    const upserts = st.byRevision.cursor(this.lastRevision + 1);
+    const upserts = st.revisionCursor(this.lastRevision + 1);
     // A remembered graveyard position saves a binary search per change; it
     // is recomputed when the graveyard replaced its list meanwhile.
     let position = graveyard.positionAfter(this.lastDeleteRevision);

@@ -216,6 +216,10 @@ export class DB implements TableDB {
       const d = tt.draft;
       const b = tt.base;
       d.seal();
+      if (d.revisions.wantsCompaction) {
+        d.revisions = d.revisions.compacted();
+        d.revisionsLength = d.revisions.entries.length;
+      }
       // The hash index of the latest state moves to the new state; the base
       // (now an old snapshot) answers gets from its tree from here on.
       let latest = b.latest;
@@ -245,7 +249,17 @@ export class DB implements TableDB {
 
   /** @internal Called by WriteTxn.abort. */
   abortTxn(txn: WriteTxn): void {
-    for (const tt of txn.tableTxns.values()) tt.endWatch?.close();
+    for (const tt of txn.tableTxns.values()) {
+      // The revision log is shared with committed snapshots: take back this
+      // transaction's appends and stamps (none of them could see either).
+      const log = tt.base.revisions;
+      log.entries.length = tt.base.revisionsLength;
+      for (const e of tt.superseded) e.supersededAt = 0;
+      log.dead -= tt.superseded.length;
+      // Reads through the aborted transaction see what it started from.
+      txn.states[tt.table.pos] = tt.base;
+      tt.endWatch?.close();
+    }
     this.release(txn);
   }
 

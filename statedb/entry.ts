@@ -20,6 +20,14 @@ export interface Change<T> {
  * allocates nothing per object.
  */
 export class StoredEntry<T> implements Entry<T>, Change<T> {
+  /**
+   * @internal The revision of the write that replaced or deleted this entry
+   * (0 while it is current). Snapshots older than that revision still see
+   * the entry; see revision-log.ts. The only field ever written after
+   * construction, and only by the write transaction that supersedes it.
+   */
+  supersededAt = 0;
+
   constructor(
     readonly object: T,
     readonly revision: number,

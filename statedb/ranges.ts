@@ -4,6 +4,7 @@
 import type { BTree, Cursor, TreeKey } from './btree.js';
 import type { Entry, StoredEntry } from './entry.js';
 import type { LpmEntry } from './lpm-trie.js';
+import type { TableState } from './table-state.js';
 
 class RangeIterator<K extends TreeKey, T> implements Iterator<Entry<T>> {
   private readonly seen: Set<StoredEntry<T>> | null;
@@ -52,6 +53,22 @@ export class TreeRange<K extends TreeKey, T> implements Iterable<Entry<T>> {
 
   [Symbol.iterator](): Iterator<Entry<T>> {
     return new RangeIterator<K, T>(this.tree.cursor(this.start), this.prefix, this.dedupe);
+  }
+}
+
+/**
+ * Live entries of a committed state's revision index from a revision on, in
+ * revision order. A committed state's view of the shared log never changes,
+ * so the range needs no copy of it.
+ */
+export class RevisionRange<T> implements Iterable<Entry<T>> {
+  constructor(
+    private readonly state: TableState<T>,
+    private readonly from: number,
+  ) {}
+
+  *[Symbol.iterator](): Iterator<Entry<T>> {
+    for (const c = this.state.revisionCursor(this.from); c.valid; c.next()) yield c.value;
   }
 }
 

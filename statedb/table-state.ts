@@ -1,9 +1,11 @@
-// One table as of one commit: its index trees, revision and initializer
-// state. Committed states are immutable and shared by every snapshot that
-// holds them; a write transaction works on a draft whose trees copy nodes
-// on first write.
+// One table as of one commit: its index trees, revision log, revision and
+// initializer state. Committed states are immutable (their revision log is
+// shared but append-only, see revision-log.ts) and shared by every snapshot
+// that holds them; a write transaction works on a draft whose trees copy
+// nodes on first write.
 import { BTree } from './btree.js';
 import type { StoredEntry } from './entry.js';
+import { firstFrom, liveAt, RevisionCursor, RevisionLog } from './revision-log.js';
 import type { SecondaryStore } from './secondary-index.js';
 import type { Watch } from './watch.js';
 
@@ -17,8 +19,9 @@ export class TableState<T> {
   constructor(
     /** Encoded primary key -> entry. */
     public primary: BTree<string, StoredEntry<T>>,
-    /** Revision -> entry: the objects in modification order. */
-    public byRevision: BTree<number, StoredEntry<T>>,
+    /** Every entry in revision order (see revision-log.ts); this state sees the first `revisionsLength`. */
+    public revisions: RevisionLog<T>,
+    public revisionsLength: number,
     /** One store per secondary index, by SecondaryIndex.pos. */
     public secondary: SecondaryStore<T>[],
     /** The revision of the last insert, update or delete (0 for a new table). */
@@ -31,34 +34,69 @@ export class TableState<T> {
      * (and cleared here), so older snapshots fall back to the tree.
      */
     public latest: Map<string, StoredEntry<T>> | null,
+    /** For the draft of an open write transaction: the committed state it started from; null once committed. */
+    public base: TableState<T> | null,
   ) {}
 
   static empty<T>(secondary: SecondaryStore<T>[]): TableState<T> {
-    return new TableState<T>(BTree.empty(), BTree.empty(), secondary, 0, null, new Map());
+    return new TableState<T>(BTree.empty(), RevisionLog.empty(), 0, secondary, 0, null, new Map(), null);
   }
 
   /** A draft for a write transaction: same content, trees that copy on write. */
   draft(): TableState<T> {
     return new TableState<T>(
       this.primary.forWrite(),
-      this.byRevision.forWrite(),
+      this.revisions,
+      this.revisionsLength,
       this.secondary.map((s) => s.forWrite()),
       this.revision,
       this.init,
       null,
+      this,
     );
   }
 
   /** Makes a committed draft read-only. */
   seal(): void {
     this.primary.freeze(true);
-    this.byRevision.freeze(true);
     for (const s of this.secondary) s.freeze(true);
+    this.base = null;
   }
 
   /** The entry stored under an encoded primary key. */
   lookup(key: string): StoredEntry<T> | undefined {
     const latest = this.latest;
     return latest !== null ? latest.get(key) : this.primary.get(key);
+  }
+
+  /** Appends a newly written entry to the revision index (drafts only; revisions must grow). */
+  appendRevision(entry: StoredEntry<T>): void {
+    const log = this.revisions;
+    log.entries.push(entry);
+    this.revisionsLength = log.entries.length;
+  }
+
+  /** A cursor over the live entries with revision >= from, in revision order. */
+  revisionCursor(from: number): RevisionCursor<T> {
+    return new RevisionCursor<T>(this.revisions.entries, this.revisionsLength, this.revision, from);
+  }
+
+  /** The live entry written at exactly `revision`, or undefined. */
+  atRevision(revision: number): StoredEntry<T> | undefined {
+    const entries = this.revisions.entries;
+    const i = firstFrom(entries, this.revisionsLength, revision);
+    const e = i < this.revisionsLength ? entries[i]! : undefined;
+    return e !== undefined && e.revision === revision && liveAt(e, this.revision) ? e : undefined;
+  }
+
+  /** Whether some live entry has a revision > `after` (what change iterators poll). */
+  hasRevisionAfter(after: number): boolean {
+    const entries = this.revisions.entries;
+    for (let i = this.revisionsLength - 1; i >= 0; i--) {
+      const e = entries[i]!;
+      if (e.revision <= after) return false;
+      if (liveAt(e, this.revision)) return true;
+    }
+    return false;
   }
 }

@@ -51,11 +51,18 @@ export function upsert<T>(t: WriteTarget<T>, tt: TableTxn<T>, obj: T, revision?:
       else si.replace(store, old === undefined ? undefined : si.keysOf(old.object), keys, entry);
     }
   }
-  if (old !== undefined) d.byRevision.delete(old.revision);
-  d.byRevision.set(rev, entry);
+  if (old !== undefined) supersede(tt, old, rev);
+  d.appendRevision(entry);
   if (rev > d.revision) d.revision = rev;
   tt.log.push(entry);
   return old;
+}
+
+/** Stamps a replaced or deleted entry (undone by abort; see revision-log.ts). */
+function supersede<T>(tt: TableTxn<T>, old: StoredEntry<T>, revision: number): void {
+  old.supersededAt = revision;
+  tt.superseded.push(old);
+  tt.draft.revisions.dead++;
 }
 
 function undoPrimary<T>(tt: TableTxn<T>, pk: string, old: StoredEntry<T> | undefined): void {
@@ -88,8 +95,8 @@ export function remove<T>(t: WriteTarget<T>, tt: TableTxn<T>, pk: string): Store
   const old = d.primary.delete(pk);
   if (old === undefined) return undefined;
   for (const si of t.secondaryIndexes) si.remove(d.secondary[si.pos]!, si.keysOf(old.object), pk);
-  d.byRevision.delete(old.revision);
   const rev = ++d.revision;
+  supersede(tt, old, rev);
   tt.log.push(new DeleteRecord<T>(old.object, rev, pk));
   return old;
 }

@@ -22,7 +22,7 @@ import { Graveyard } from './graveyard.js';
 import type { IndexDef } from './indexes.js';
 import { nonUniqueExactPrefix, nonUniquePrefix, splitLpmKey } from './indexes.js';
 import { LpmTrie } from './lpm-trie.js';
-import { justEntry, LpmRange, TreeRange } from './ranges.js';
+import { justEntry, LpmRange, RevisionRange, TreeRange } from './ranges.js';
 import { SecondaryIndex } from './secondary-index.js';
 import type { SecondaryStore } from './secondary-index.js';
 import { TableIndex, Query, PRIMARY, REVISION } from './table-index.js';
@@ -200,7 +200,7 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
     const st = this.stateOf(txn);
     const index = this.checkQuery(q);
     if (index.pos === PRIMARY) return justEntry(st.lookup(q.key));
-    if (index.pos === REVISION) return justEntry(st.byRevision.get(q.revision));
+    if (index.pos === REVISION) return justEntry(st.atRevision(q.revision));
     const store = st.secondary[index.pos]!;
     if (store instanceof LpmTrie) {
       const { addr, bits } = splitLpmKey(q.key);
@@ -243,7 +243,9 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
     const index = this.checkQuery(q);
     if (index.pos === PRIMARY) return new TreeRange<string, T>(st.primary.snapshot(), q.key, undefined, false);
     if (index.pos === REVISION) {
-      return new TreeRange<number, T>(st.byRevision.snapshot(), q.revision, undefined, false);
+      const range = new RevisionRange<T>(st, q.revision);
+      // An open write's view of the shared log changes with its next write: copy it now.
+      return st.base === null ? range : [...range];
     }
     const store = st.secondary[index.pos]!;
     if (store instanceof LpmTrie) {
@@ -463,12 +465,16 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
     if (tt.draft.revision !== 0 || tt.draft.primary.size !== 0) {
       throw new StateDBError(`table "${this.name}": restore needs an empty table that was never written`);
     }
-    for (const row of rows) {
-      if (!Number.isSafeInteger(row.revision) || row.revision <= 0 || tt.draft.byRevision.get(row.revision)) {
+    // The revision index is appended to in revision order.
+    const sorted = [...rows].sort((a, b) => a.revision - b.revision);
+    let previous = 0;
+    for (const row of sorted) {
+      if (!Number.isSafeInteger(row.revision) || row.revision <= previous) {
         throw new StateDBError(`table "${this.name}": restore: bad or duplicate revision ${row.revision}`);
       }
-      upsert(this, tt, row.object, row.revision);
+      previous = row.revision;
     }
+    for (const row of sorted) upsert(this, tt, row.object, row.revision);
     if (revision !== undefined) {
       if (revision < tt.draft.revision) {
         throw new StateDBError(`table "${this.name}": restore: revision ${revision} below a row revision`);
@@ -496,7 +502,7 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
   private secondaryGet(st: TableState<T>, q: Query<T>): Entry<T> | undefined {
     const index = this.checkQuery(q);
     if (index.pos === PRIMARY) return st.lookup(q.key);
-    if (index.pos === REVISION) return st.byRevision.get(q.revision);
+    if (index.pos === REVISION) return st.atRevision(q.revision);
     const store = st.secondary[index.pos]!;
     if (store instanceof LpmTrie) {
       const { addr, bits } = splitLpmKey(q.key);

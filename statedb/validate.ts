@@ -25,10 +25,7 @@ export function validateTable<T>(t: ValidatedTable<T>, st: TableState<T>): strin
     problems.push(`table "${t.name}": ${p}`);
   };
   for (const p of st.primary.check()) add(`primary tree: ${p}`);
-  for (const p of st.byRevision.check()) add(`revision tree: ${p}`);
-  if (st.byRevision.size !== st.primary.size) {
-    add(`revision index has ${st.byRevision.size} entries, primary ${st.primary.size}`);
-  }
+  for (const p of checkRevisions(st)) add(`revision index: ${p}`);
   const expected = t.secondaryIndexes.map(() => 0);
   for (let c = st.primary.cursor(); c.valid; c.next()) {
     const e = c.value;
@@ -39,7 +36,7 @@ export function validateTable<T>(t: ValidatedTable<T>, st: TableState<T>): strin
       add(`object under ${describeKey(pk)} is not frozen`);
     }
     if (e.revision > st.revision || e.revision <= 0) add(`entry revision ${e.revision} outside 1..${st.revision}`);
-    if (st.byRevision.get(e.revision) !== e) add(`revision index misses ${describeKey(pk)} at ${e.revision}`);
+    if (st.atRevision(e.revision) !== e) add(`revision index misses ${describeKey(pk)} at ${e.revision}`);
     for (const si of t.secondaryIndexes) {
       const keys = si.keysOf(e.object);
       expected[si.pos]! += keys.length;
@@ -47,10 +44,6 @@ export function validateTable<T>(t: ValidatedTable<T>, st: TableState<T>): strin
         if (!holds(st.secondary[si.pos]!, si, k, e)) add(`index "${si.def.name}" misses ${describeKey(pk)} under ${describeKey(k)}`);
       }
     }
-  }
-  for (let c = st.byRevision.cursor(); c.valid; c.next()) {
-    if (c.value.revision !== c.key) add(`revision index key ${c.key} holds revision ${c.value.revision}`);
-    if (st.primary.get(c.value.key) !== c.value) add(`revision index holds a stale entry at ${c.key}`);
   }
   for (const si of t.secondaryIndexes) {
     const store = st.secondary[si.pos]!;
@@ -90,4 +83,33 @@ function* entriesOf<T>(store: TableState<T>['secondary'][number]): Generator<Sto
     return;
   }
   for (let c = store.cursor(); c.valid; c.next()) yield c.value;
+}
+
+/**
+ * The revision log of a committed state that is the latest one: strictly
+ * increasing revisions, every live entry current in the primary index (and
+ * as many as it has objects), the superseded count right.
+ */
+function checkRevisions<T>(st: TableState<T>): string[] {
+  const problems: string[] = [];
+  const entries = st.revisions.entries;
+  if (st.revisionsLength !== entries.length) problems.push(`length ${st.revisionsLength} but the log holds ${entries.length}`);
+  let previous = 0;
+  let live = 0;
+  let dead = 0;
+  for (let i = 0; i < st.revisionsLength; i++) {
+    const e = entries[i]!;
+    if (e.revision <= previous) problems.push(`revision ${e.revision} after ${previous}`);
+    previous = e.revision;
+    if (e.supersededAt === 0) {
+      live++;
+      if (st.primary.get(e.key) !== e) problems.push(`a stale entry of ${describeKey(e.key)} at ${e.revision} is not marked superseded`);
+    } else {
+      dead++;
+      if (e.supersededAt <= e.revision || e.supersededAt > st.revision) problems.push(`entry at ${e.revision} superseded at ${e.supersededAt}`);
+    }
+  }
+  if (live !== st.primary.size) problems.push(`${live} live entries, primary has ${st.primary.size}`);
+  if (dead !== st.revisions.dead) problems.push(`${dead} superseded entries, the log counts ${st.revisions.dead}`);
+  return problems;
 }
