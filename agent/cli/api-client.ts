@@ -103,9 +103,10 @@ export class ApiClient {
    * agent's keep-alives, until the agent ends it, `signal` aborts (ends
    * quietly) or the consumer stops (either closes the connection, which
    * closes the agent's iterator). Fails like get() before the first line,
-   * and with ApiProtocolError or a connection error after it.
+   * and with ApiProtocolError or a connection error after it. `onOpen` runs
+   * once the agent has accepted the stream (its response headers are in).
    */
-  async *stream(path: string, signal: AbortSignal): AsyncGenerator<unknown> {
+  async *stream(path: string, signal: AbortSignal, onOpen?: () => void): AsyncGenerator<unknown> {
     if (signal.aborted) return;
     const req = http.request({ socketPath: this.socketPath, path, method: 'GET', headers: { accept: 'application/x-ndjson' } });
     let idle: NodeJS.Timeout | undefined;
@@ -122,6 +123,7 @@ export class ApiClient {
         const body = await readBody(res);
         throw responseError(res.statusCode ?? 0, path, parseJSON(body, path));
       }
+      onOpen?.();
       let buffered = '';
       res.setEncoding('utf8');
       for await (const chunk of res as AsyncIterable<string>) {

@@ -38,7 +38,7 @@ function parseCount(value: string): number {
 }
 
 /** Events from the pinned ring buffer until `signal` aborts; what piled up before is skipped. */
-async function* directEvents(bpfRoot: string, signal: AbortSignal): AsyncGenerator<MonitorEvent> {
+async function* directEvents(bpfRoot: string, signal: AbortSignal, onOpen: () => void): AsyncGenerator<MonitorEvent> {
   const { openPinnedEventReader } = await import('../../../datapath/index.js');
   const reader = await readingMaps(bpfRoot, 'the event ring buffer', () => openPinnedEventReader(bpfRoot));
   const queue: DatapathEvent[] = [];
@@ -51,6 +51,7 @@ async function* directEvents(bpfRoot: string, signal: AbortSignal): AsyncGenerat
       queue.push(event);
       wake?.();
     });
+    onOpen();
     while (!signal.aborted) {
       const event = queue.shift();
       if (event !== undefined) {
@@ -66,20 +67,21 @@ async function* directEvents(bpfRoot: string, signal: AbortSignal): AsyncGenerat
   }
 }
 
-async function* agentEvents(ctx: CliContext): AsyncGenerator<MonitorEvent> {
-  for await (const item of ctx.api().stream('/v1/events', ctx.signal)) yield monitorEventOf(item);
+async function* agentEvents(ctx: CliContext, onOpen: () => void): AsyncGenerator<MonitorEvent> {
+  for await (const item of ctx.api().stream('/v1/events', ctx.signal, onOpen)) yield monitorEventOf(item);
 }
 
 export async function monitor(ctx: CliContext, opts: MonitorOptions): Promise<void> {
   const { attachedDeviceNames } = await import('../../../datapath/index.js');
   const names = attachedDeviceNames(opts.bpfRoot);
-  const events = opts.direct ? directEvents(opts.bpfRoot, ctx.signal) : agentEvents(ctx);
+  // Said once events are really being read, so anything after it is shown.
+  const listening = () =>
+    ctx.warn(opts.direct ? `Listening for datapath events in ${opts.bpfRoot}; Ctrl-C to stop.` : `Listening for datapath events from the agent (${ctx.api().socketPath}); Ctrl-C to stop.`);
+  const events = opts.direct ? directEvents(opts.bpfRoot, ctx.signal, listening) : agentEvents(ctx, listening);
   // A pending promise does not keep Node running; this does, until the monitor ends.
   const keepAlive = setInterval(() => {}, 1 << 30);
   let seen = 0;
   try {
-    if (!opts.direct) ctx.warn(`Listening for datapath events from the agent (${ctx.api().socketPath}); Ctrl-C to stop.`);
-    else ctx.warn(`Listening for datapath events in ${opts.bpfRoot}; Ctrl-C to stop.`);
     for await (const event of events) {
       if (opts.type !== 'all' && event.type !== opts.type) continue;
       ctx.out.write(opts.output === 'json' ? `${JSON.stringify(event)}\n` : `${formatEvent(event, names)}\n`);
