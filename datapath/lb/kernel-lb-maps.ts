@@ -27,6 +27,17 @@ class KernelLBMap<K, V> implements LBMap<K, V> {
     return this.map.delete(key, { idempotent: true });
   }
 
+  deleteMany(keys: readonly K[]): void {
+    if (keys.length === 0) return;
+    try {
+      this.map.deleteBatch(keys, { idempotent: true });
+    } catch (err) {
+      // Map types without batch operations (LPM tries on older kernels): one by one.
+      if (!(BpfError.is(err, 'EINVAL') || BpfError.is(err, 'ENOTSUPP') || BpfError.is(err, 'EOPNOTSUPP'))) throw err;
+      for (const k of keys) this.map.delete(k, { idempotent: true });
+    }
+  }
+
   entries(): [K, V][] {
     return this.map.getAll();
   }

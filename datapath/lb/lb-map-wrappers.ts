@@ -56,6 +56,10 @@ export function faultyLBMaps(maps: LBMaps, opts: FaultOptions): FaultyLBMaps {
       maybeFail(m.name, 'delete');
       return m.delete(k);
     },
+    deleteMany: (ks) => {
+      if (ks.length > 0) maybeFail(m.name, 'delete');
+      m.deleteMany(ks);
+    },
     entries: () => m.entries(),
   });
   const mg = maps.maglev;
@@ -129,6 +133,10 @@ export function countingLBMaps(maps: LBMaps): CountingLBMaps {
     delete: (k) => {
       count(m.name, 'delete');
       return m.delete(k);
+    },
+    deleteMany: (ks) => {
+      for (let i = 0; i < ks.length; i++) count(m.name, 'delete');
+      m.deleteMany(ks);
     },
     entries: () => m.entries(),
   });

@@ -16,6 +16,8 @@ export interface LBMap<K, V> {
   put(key: K, value: V): void;
   /** Deletes key; deleting a missing key succeeds and returns false. */
   delete(key: K): boolean;
+  /** Deletes many keys (batched where the map supports it); missing keys are skipped. Throws on the first failure. */
+  deleteMany(keys: readonly K[]): void;
   /** Every entry, read before returning (safe to delete while iterating the result). */
   entries(): [K, V][];
 }

@@ -1,6 +1,6 @@
 // Prune (reference §4.4): the maps against what the operations hold. What
 // no desired frontend explains is deleted (keys collected first, then
-// deleted); what the operations believe is in a map but is not, or differs,
+// deleted, in batches where the map supports them); what the operations believe is in a map but is not, or differs,
 // is forgotten, so the next update or refresh writes it again.
 import { l3n4AddrKeyString, type Frontend } from '../../tables/index.js';
 import { errorMessage } from '../../reconcilers/index.js';
@@ -69,7 +69,7 @@ function pruneServices(s: LBMapState, attempt: Attempt): void {
       if (st.slots[key.backendSlot - 1] !== packSlot(value, st.id)) st.slots[key.backendSlot - 1] = UNKNOWN;
     }
   }
-  for (const key of stale) attempt(() => s.maps.services.delete(key));
+  attempt(() => s.maps.services.deleteMany(stale));
   for (const st of s.byAddress.values()) {
     if (!seen.has(st)) st.masterWord = UNKNOWN;
     const slots = seenSlots.get(st);
@@ -90,7 +90,7 @@ function pruneBackends(s: LBMapState, attempt: Attempt): void {
     seen.add(id);
     if (bs.valueIp !== value.address || bs.valueRest !== packBackendRest(value)) forgetBackend(bs);
   }
-  for (const id of stale) attempt(() => s.maps.backends.delete(id));
+  attempt(() => s.maps.backends.deleteMany(stale));
   for (const bs of s.backends.values()) if (!seen.has(bs.id)) forgetBackend(bs);
 }
 
@@ -112,7 +112,7 @@ function pruneByServiceId(s: LBMapState, attempt: Attempt): void {
       if (value.address !== st.ip || value.port !== st.address.port) st.revNat = false;
     }
   }
-  for (const id of staleRevNat) attempt(() => s.maps.revNat.delete(id));
+  attempt(() => s.maps.revNat.deleteMany(staleRevNat));
 
   const staleRanges: Lb4SrcRangeKey[] = [];
   const rangesSeen = new Set<string>();
@@ -121,7 +121,7 @@ function pruneByServiceId(s: LBMapState, attempt: Attempt): void {
     if (s.byId.get(key.revNatId)?.sourceRanges?.has(cidr) !== true) staleRanges.push(key);
     else rangesSeen.add(`${key.revNatId} ${cidr}`);
   }
-  for (const key of staleRanges) attempt(() => s.maps.sourceRange.delete(key));
+  attempt(() => s.maps.sourceRange.deleteMany(staleRanges));
 
   const staleAffinity: LbAffinityMatch[] = [];
   const affinitySeen = new Set<string>();
@@ -129,7 +129,7 @@ function pruneByServiceId(s: LBMapState, attempt: Attempt): void {
     if (s.byId.get(key.revNatId)?.affinity?.has(key.backendId) !== true) staleAffinity.push(key);
     else affinitySeen.add(`${key.revNatId} ${key.backendId}`);
   }
-  for (const key of staleAffinity) attempt(() => s.maps.affinityMatch.delete(key));
+  attempt(() => s.maps.affinityMatch.deleteMany(staleAffinity));
 
   const maglevSeen = new Set<number>();
   for (const id of s.maps.maglev.ids()) {

@@ -42,6 +42,10 @@ class MemoryLBMap<K, V> implements LBMap<K, V> {
     return this.store.delete(this.encodeKey(key));
   }
 
+  deleteMany(keys: readonly K[]): void {
+    for (const k of keys) this.delete(k);
+  }
+
   entries(): [K, V][] {
     const out: [K, V][] = [];
     for (const [k, v] of this.store) {

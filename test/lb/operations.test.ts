@@ -31,6 +31,11 @@ function recordingMaps(inner: LBMaps) {
       log.push(`${short} delete ${JSON.stringify(k)}`);
       return m.delete(k);
     },
+    deleteMany: (ks) => {
+      if (state.count++ === state.failAt) throw new InjectedFaultError(m.name, 'delete');
+      log.push(`${short} delete ${ks.map((k) => JSON.stringify(k)).join(' ')}`);
+      m.deleteMany(ks);
+    },
     entries: () => m.entries(),
   });
   const maps: LBMaps = {
