@@ -90,9 +90,10 @@ sinks('the policy sink applies a batch in one transaction and names each bad obj
   const good = networkPolicy('default', 'good', 'web');
   const invalid = { ...networkPolicy('default', 'invalid', 'web'), spec: { podSelector: {}, policyTypes: ['Sideways'] } };
   const nameless = { ...networkPolicy('default', 'x', 'web'), metadata: { namespace: 'default' } };
-  const changes = [good, invalid, nameless].map((object) => ({ type: 'upsert', kind: 'NetworkPolicy', object }));
+  const changes: KubeChange[] = [good, invalid, nameless].map((object) => ({ type: 'upsert', kind: 'NetworkPolicy', object }) as KubeChange);
   const revision = tables.policies.revision(db.readTxn());
-  const result = sink.apply([...changes, { type: 'upsert', kind: 'Service', object: service('default', 's', '10.96.0.1') }]);
+  const other = { type: 'upsert', kind: 'Service', object: service('default', 's', '10.96.0.1') } as KubeChange;
+  const result = sink.apply([...changes, other]);
   assert.is(tables.policies.revision(db.readTxn()), revision + 2, 'both named policies written in one commit');
   const byObject = result.errors.map((e) => [(e.change.object.metadata?.name ?? '<unnamed>'), e.error.name, e.error.message]);
   assert.is(byObject.length, 3);
