@@ -90,7 +90,7 @@ sinks('the policy sink applies a batch in one transaction and names each bad obj
   const good = networkPolicy('default', 'good', 'web');
   const invalid = { ...networkPolicy('default', 'invalid', 'web'), spec: { podSelector: {}, policyTypes: ['Sideways'] } };
   const nameless = { ...networkPolicy('default', 'x', 'web'), metadata: { namespace: 'default' } };
-  const changes: KubeChange[] = [good, invalid, nameless].map((object) => ({ type: 'upsert', kind: 'NetworkPolicy', object }) as KubeChange);
+  const changes = [good, invalid, nameless].map((object): KubeChange => ({ type: 'upsert', kind: 'NetworkPolicy', object }));
   const revision = tables.policies.revision(db.readTxn());
   const other = { type: 'upsert', kind: 'Service', object: service('default', 's', '10.96.0.1') } as KubeChange;
   const result = sink.apply([...changes, other]);
