@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { KubeApiServer } from '../support/kube-apiserver.js';
 import { AgentDirs, BIN, ROOT, runOnce } from './agent-process.js';
 import { endpointSlice, networkPolicy, service, yamlDocuments } from './fixtures.js';
 
@@ -85,6 +86,29 @@ once(
     const r = await runOnce(dirs, ['--source-dir', join(dirs.tmp, 'nope'), '--node-name', 'n1']);
     assert.is(r.code, 1);
     assert.match(r.stderr, /flagella: flagella agent cannot start:\n {2}- --source-dir .*nope: no such directory/);
+  }),
+);
+
+once(
+  '--kubeconfig: objects from a Kubernetes API server; this node\'s Node gives the node addresses',
+  withDirs('once-k8s', {}, async (dirs) => {
+    const server = await KubeApiServer.start();
+    try {
+      server.create({ ...service('default', 'web', '10.96.8.30'), spec: { type: 'NodePort', clusterIP: '10.96.8.30', ports: [{ port: 80, protocol: 'TCP', nodePort: 30080 }] } });
+      server.create(endpointSlice('default', 'web-1', 'web', ['10.0.8.5']));
+      server.create({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'k8s-node' }, status: { addresses: [{ type: 'InternalIP', address: '192.168.61.5' }] } });
+      server.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default', labels: { team: 'a' } } });
+      const kubeconfig = server.writeKubeconfig(join(dirs.tmp, 'kubeconfig'));
+      const r = await runOnce(dirs, ['--kubeconfig', kubeconfig, '--node-name', 'k8s-node']);
+      assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /^ {2}k8s\s+ok\s+yes\s+4\s+0$/m);
+      assert.match(r.stdout, /^ {2}node-addresses\s+1\s/m, 'from the Node object');
+      assert.match(r.stdout, /^ {2}namespaces\s+1\s/m);
+      // ClusterIP, the NodePort surrogate: both reconciled.
+      assert.match(r.stdout, /^ {2}lb-maps\s+frontends\s+ok\s+2\s+0\s+0$/m);
+    } finally {
+      await server.close();
+    }
   }),
 );
 
