@@ -8,6 +8,7 @@ import { compareBytes, ipFamily } from '../net/ip-address.js';
 import { arrayField, ipField, k8sProtocol, nameForErrors, objectName, portNumber, type K8sProtocol } from '../validate.js';
 import { DEFAULT_BACKEND_WEIGHT, type Backend, type BackendState } from './backend.js';
 import { l3n4AddrKey } from './l3n4-addr.js';
+import { EMPTY_LIST, singleName } from './shared-values.js';
 
 /** The label naming the service an EndpointSlice belongs to. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -138,7 +139,8 @@ function endpointBackends(
   const state = endpointState(ep.conditions);
   const nodeName = typeof ep.nodeName === 'string' ? ep.nodeName : '';
   const zone = typeof ep.zone === 'string' ? ep.zone : '';
-  const forZones = [...new Set(arrayField(ep.hints?.forZones, `${field}.hints.forZones`).map((z) => z.name))].sort();
+  const hinted = arrayField(ep.hints?.forZones, `${field}.hints.forZones`);
+  const forZones = hinted.length === 0 ? EMPTY_LIST : [...new Set(hinted.map((z) => z.name))].sort();
   const out: Backend[] = [];
   addresses.forEach((raw, j) => {
     const ip = ipField(raw, `${field}.addresses[${j}]`);
@@ -147,7 +149,7 @@ function endpointBackends(
       out.push({
         serviceName,
         address: { ip, port: p.port, protocol: p.protocol, scope: 'external' },
-        portNames: p.name === '' ? [] : [p.name],
+        portNames: p.name === '' ? EMPTY_LIST : singleName(p.name),
         weight: DEFAULT_BACKEND_WEIGHT,
         nodeName,
         zone,

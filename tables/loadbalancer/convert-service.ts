@@ -15,6 +15,7 @@ import {
   type K8sProtocol,
 } from '../validate.js';
 import type { FrontendParams, FrontendType } from './frontend.js';
+import { sharedIfEmpty, sharedListIfEmpty } from './shared-values.js';
 import { l3n4AddrKey, type Scope } from './l3n4-addr.js';
 import {
   DEFAULT_AFFINITY_TIMEOUT_SECONDS,
@@ -78,8 +79,8 @@ export function fromServices(svcs: Iterable<V1Service>, opts: ServiceConversionO
 function convertService(svc: V1Service, opts: ServiceConversionOptions): ServiceConversion {
   const name = objectName(svc.metadata);
   const spec: V1ServiceSpec = svc.spec ?? {};
-  const labels = stringMap(svc.metadata?.labels, 'metadata.labels');
-  const annotations = stringMap(svc.metadata?.annotations, 'metadata.annotations');
+  const labels = sharedIfEmpty(stringMap(svc.metadata?.labels, 'metadata.labels'));
+  const annotations = sharedIfEmpty(stringMap(svc.metadata?.annotations, 'metadata.annotations'));
   const type = serviceType(spec.type);
   const extTrafficPolicy = trafficPolicy(spec.externalTrafficPolicy, 'spec.externalTrafficPolicy');
   const intTrafficPolicy = trafficPolicy(spec.internalTrafficPolicy, 'spec.internalTrafficPolicy');
@@ -99,12 +100,12 @@ function convertService(svc: V1Service, opts: ServiceConversionOptions): Service
     type,
     labels,
     annotations,
-    selector: stringMap(spec.selector, 'spec.selector'),
+    selector: sharedIfEmpty(stringMap(spec.selector, 'spec.selector')),
     extTrafficPolicy,
     intTrafficPolicy,
     sessionAffinity: affinityTimeout > 0,
     sessionAffinityTimeoutSeconds: affinityTimeout,
-    sourceRanges,
+    sourceRanges: sharedListIfEmpty(sourceRanges),
     sourceRangesPolicy: annotations[SOURCE_RANGES_POLICY_ANNOTATION] === 'deny' ? 'deny' : 'allow',
     portNames,
     ...(lbAlgorithm === undefined ? {} : { lbAlgorithm }),

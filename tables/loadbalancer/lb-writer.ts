@@ -169,6 +169,8 @@ export class LBWriteTxn {
   private readonly surrogatePorts = new Map<string, L3n4Addr>();
   private allSurrogates = false;
   private readonly backendRevisions = new Map<Backend, number>();
+  /** Service rows as this batch left them (undefined: deleted), so writeFrontends need not read them again. */
+  private readonly serviceRows = new Map<string, Service | undefined>();
   /** Services with no frontend rows before this batch. */
   private readonly fresh = new Set<string>();
   /** Every backend row of a service, when recomputeBackends wrote them all in this batch (so their revisions are known). */
@@ -197,7 +199,12 @@ export class LBWriteTxn {
     const stored = services.get(this.txn, services.primary.query(name));
     // A service neither stored nor touched in this batch has no frontend rows yet.
     const fresh = stored === undefined && !this.dirty.has(name);
-    if (stored === undefined || !sameJSON(stored, conv.service)) services.insert(this.txn, conv.service);
+    if (stored === undefined || !sameJSON(stored, conv.service)) {
+      services.insert(this.txn, conv.service);
+      this.serviceRows.set(name, conv.service);
+    } else {
+      this.serviceRows.set(name, stored);
+    }
     if (fresh) this.fresh.add(name);
     else for (const key of this.currentKeys(name)) if (!keys.includes(key)) this.owners.set(key, null);
     for (const key of keys) this.owners.set(key, name);
@@ -211,6 +218,7 @@ export class LBWriteTxn {
     for (const key of this.currentKeys(name)) this.owners.set(key, null);
     if (stored === undefined && !this.dirty.has(name)) return false;
     if (stored !== undefined) services.delete(this.txn, stored);
+    this.serviceRows.set(name, undefined);
     this.dirty.set(name, []);
     return stored !== undefined;
   }
@@ -316,7 +324,7 @@ export class LBWriteTxn {
   /** Brings a service's frontend rows in line with its parameters, its service row and its backends. */
   private writeFrontends(name: string, params: readonly FrontendParams[] | undefined): void {
     const { services, frontends } = this.ctx.tables;
-    const svc = services.get(this.txn, services.primary.query(name));
+    const svc = this.serviceRows.has(name) ? this.serviceRows.get(name) : services.get(this.txn, services.primary.query(name));
     const existing = new Map<string, Frontend>();
     if (!this.fresh.has(name)) {
       for (const e of frontends.list(this.txn, frontends.secondary.service.query(name))) {
