@@ -13,6 +13,7 @@ class RangeIterator<K extends TreeKey, T> implements Iterator<Entry<T>> {
     private readonly cursor: Cursor<K, StoredEntry<T>>,
     private readonly prefix: string | undefined,
     dedupe: boolean,
+    private readonly resolver: TableState<T> | null,
   ) {
     this.seen = dedupe ? new Set() : null;
   }
@@ -22,7 +23,7 @@ class RangeIterator<K extends TreeKey, T> implements Iterator<Entry<T>> {
     const prefix = this.prefix;
     while (c.valid) {
       if (prefix !== undefined && !(c.key as string).startsWith(prefix)) break;
-      const v = c.value;
+      const v = this.resolver === null ? c.value : this.resolver.current(c.value);
       c.next();
       if (this.seen !== null) {
         if (this.seen.has(v)) continue;
@@ -41,7 +42,8 @@ class RangeIterator<K extends TreeKey, T> implements Iterator<Entry<T>> {
 /**
  * Entries of a tree from `start` (inclusive; the beginning when undefined),
  * stopping at the first key not starting with `prefix` (when given), each
- * entry once when `dedupe` (an object stored under several keys).
+ * entry once when `dedupe` (an object stored under several keys). Entries
+ * of a secondary index pass through `resolver.current` (see TableState).
  */
 export class TreeRange<K extends TreeKey, T> implements Iterable<Entry<T>> {
   constructor(
@@ -49,10 +51,11 @@ export class TreeRange<K extends TreeKey, T> implements Iterable<Entry<T>> {
     private readonly start: K | undefined,
     private readonly prefix: string | undefined,
     private readonly dedupe: boolean,
+    private readonly resolver: TableState<T> | null = null,
   ) {}
 
   [Symbol.iterator](): Iterator<Entry<T>> {
-    return new RangeIterator<K, T>(this.tree.cursor(this.start), this.prefix, this.dedupe);
+    return new RangeIterator<K, T>(this.tree.cursor(this.start), this.prefix, this.dedupe, this.resolver);
   }
 }
 
@@ -72,17 +75,21 @@ export class RevisionRange<T> implements Iterable<Entry<T>> {
   }
 }
 
-/** Entries of LPM trie nodes, flattened in key order, each object once. */
+/** Entries of LPM trie nodes, flattened in key order, each object once, through `resolver.current`. */
 export class LpmRange<T> implements Iterable<Entry<T>> {
-  constructor(private readonly nodes: () => Iterable<LpmEntry<StoredEntry<T>>>) {}
+  constructor(
+    private readonly nodes: () => Iterable<LpmEntry<StoredEntry<T>>>,
+    private readonly resolver: TableState<T>,
+  ) {}
 
   *[Symbol.iterator](): Iterator<Entry<T>> {
     const seen = new Set<StoredEntry<T>>();
     for (const node of this.nodes()) {
       for (const item of node.items) {
-        if (seen.has(item.value)) continue;
-        seen.add(item.value);
-        yield item.value;
+        const e = this.resolver.current(item.value);
+        if (seen.has(e)) continue;
+        seen.add(e);
+        yield e;
       }
     }
   }

@@ -9,6 +9,9 @@ import { firstFrom, liveAt, RevisionCursor, RevisionLog } from './revision-log.j
 import type { SecondaryStore } from './secondary-index.js';
 import type { Watch } from './watch.js';
 
+/** Source of secondary index versions: unique over the process. */
+let versionCounter = 0;
+
 /** Pending initializers and the watch that closes when they are all done. */
 export interface InitState {
   readonly pending: readonly string[];
@@ -36,10 +39,25 @@ export class TableState<T> {
     public latest: Map<string, StoredEntry<T>> | null,
     /** For the draft of an open write transaction: the committed state it started from; null once committed. */
     public base: TableState<T> | null,
+    /**
+     * Per secondary index, changed whenever its content changes, including
+     * rewrites that keep a row's keys (which leave the tree as it was: see
+     * `current`). Two states with equal versions and tree roots agree.
+     */
+    public secondaryVersions: number[],
   ) {}
 
+  /**
+   * Drafts only: per secondary index, the primary keys of rows rewritten
+   * with the same keys in it, whose entries there still hold an older
+   * version. Queries on that index in the transaction bring them up to date
+   * first; a commit leaves them (readers resolve them with `current`).
+   */
+  staleRows: (string[] | undefined)[] | null = null;
+
   static empty<T>(secondary: SecondaryStore<T>[]): TableState<T> {
-    return new TableState<T>(BTree.empty(), RevisionLog.empty(), 0, secondary, 0, null, new Map(), null);
+    const versions = secondary.map(() => 0);
+    return new TableState<T>(BTree.empty(), RevisionLog.empty(), 0, secondary, 0, null, new Map(), null, versions);
   }
 
   /** A draft for a write transaction: same content, trees that copy on write. */
@@ -53,6 +71,7 @@ export class TableState<T> {
       this.init,
       null,
       this,
+      this.secondaryVersions.slice(),
     );
   }
 
@@ -61,6 +80,36 @@ export class TableState<T> {
     this.primary.freeze(true);
     for (const s of this.secondary) s.freeze(true);
     this.base = null;
+    this.staleRows = null;
+  }
+
+  /**
+   * The committed state that resolves entries read from this state's
+   * secondary indexes: itself, or for a draft the state it started from
+   * (fixed for the draft's life, so results taken from it stay valid).
+   */
+  get resolver(): TableState<T> {
+    return this.base ?? this;
+  }
+
+  /**
+   * For a committed state: the version of e's row it holds, e being an
+   * entry read from one of its secondary indexes. A rewrite that keeps a
+   * row's secondary keys leaves the old entry there; it is superseded at a
+   * revision this state includes, so the primary index has the current one.
+   */
+  current(e: StoredEntry<T>): StoredEntry<T> {
+    const s = e.supersededAt;
+    return s === 0 || s > this.revision ? e : this.lookup(e.key)!;
+  }
+
+  /** Drafts: notes that row `key` was rewritten keeping its keys in secondary index `pos`. */
+  markStale(pos: number, key: string): void {
+    const stale = (this.staleRows ??= []);
+    const list = stale[pos];
+    if (list === undefined) stale[pos] = [key];
+    else list.push(key);
+    this.secondaryVersions[pos] = ++versionCounter;
   }
 
   /** The entry stored under an encoded primary key. */

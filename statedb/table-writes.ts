@@ -7,6 +7,7 @@ import { describeKey } from './binary.js';
 import { freezeRow } from './freeze.js';
 import type { IndexDef } from './indexes.js';
 import type { SecondaryIndex } from './secondary-index.js';
+import type { TableState } from './table-state.js';
 import type { TableTxn } from './txn.js';
 
 /** What the write steps need from a table. */
@@ -47,8 +48,17 @@ export function upsert<T>(t: WriteTarget<T>, tt: TableTxn<T>, obj: T, revision?:
     for (const si of secs) {
       const store = d.secondary[si.pos]!;
       const keys = newKeys[si.pos]!;
-      if (typeof keys === 'string') si.replaceOne(store, old === undefined ? undefined : si.def.keyOf(old.object), keys, entry);
-      else si.replace(store, old === undefined ? undefined : si.keysOf(old.object), keys, entry);
+      if (typeof keys === 'string') {
+        const oldKey = old === undefined ? undefined : si.def.keyOf(old.object);
+        // Same key: the index keeps the old entry, which readers resolve (TableState.current).
+        if (oldKey === keys) d.markStale(si.pos, pk);
+        else si.replaceOne(store, oldKey, keys, entry);
+      } else {
+        const oldKeys = old === undefined ? undefined : si.keysOf(old.object);
+        if (oldKeys !== undefined && sameKeys(oldKeys, keys)) {
+          if (keys.length > 0) d.markStale(si.pos, pk);
+        } else si.replace(store, oldKeys, keys, entry);
+      }
     }
   }
   if (old !== undefined) supersede(tt, old, rev);
@@ -70,6 +80,30 @@ function undoPrimary<T>(tt: TableTxn<T>, pk: string, old: StoredEntry<T> | undef
   else tt.draft.primary.set(pk, old);
 }
 
+/** Whether two deduplicated key lists hold the same keys. */
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !b.includes(a[i]!)) return false;
+  return true;
+}
+
+/**
+ * Brings secondary index `si` of draft `d` up to date for the rows
+ * rewritten there with unchanged keys (see TableState.staleRows): their
+ * entries are replaced by the current ones. Called before the transaction
+ * reads that index.
+ */
+export function refreshStale<T>(si: SecondaryIndex<T>, d: TableState<T>): void {
+  const stale = d.staleRows?.[si.pos];
+  if (stale === undefined) return;
+  d.staleRows![si.pos] = undefined;
+  const store = d.secondary[si.pos]!;
+  for (const pk of stale) {
+    const e = d.primary.get(pk);
+    if (e !== undefined) si.add(store, si.keysOf(e.object), e);
+  }
+}
+
 /** Every secondary index's key(s) of obj (a string for single-key indexes); throws on a unique conflict. */
 function secondaryKeys<T>(t: WriteTarget<T>, tt: TableTxn<T>, obj: T, pk: string): (string | string[])[] {
   const out: (string | string[])[] = [];
@@ -82,7 +116,9 @@ function secondaryKeys<T>(t: WriteTarget<T>, tt: TableTxn<T>, obj: T, pk: string
     for (const key of list) {
       const holder = si.conflict(store, [key], pk);
       if (holder !== undefined) {
-        throw new UniqueConstraintError<T>(t.name, si.def.name, describeKey(key), holder.object);
+        // The index may hold an older version of the holder (same keys): report the current one.
+        const current = tt.draft.primary.get(holder.key) ?? holder;
+        throw new UniqueConstraintError<T>(t.name, si.def.name, describeKey(key), current.object);
       }
     }
   }

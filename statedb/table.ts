@@ -27,7 +27,7 @@ import { SecondaryIndex } from './secondary-index.js';
 import type { SecondaryStore } from './secondary-index.js';
 import { TableIndex, Query, PRIMARY, REVISION } from './table-index.js';
 import { TableState } from './table-state.js';
-import { remove, upsert } from './table-writes.js';
+import { refreshStale, remove, upsert } from './table-writes.js';
 import type { TableTxn, Txn, TxnOwner, WriteTxn } from './txn.js';
 import { WriteTxn as WriteTxnClass } from './txn.js';
 import type { Watch } from './watch.js';
@@ -201,14 +201,18 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
     const index = this.checkQuery(q);
     if (index.pos === PRIMARY) return justEntry(st.lookup(q.key));
     if (index.pos === REVISION) return justEntry(st.atRevision(q.revision));
-    const store = st.secondary[index.pos]!;
+    const store = this.secondaryStore(st, index.pos);
+    const resolver = st.resolver;
     if (store instanceof LpmTrie) {
       const { addr, bits } = splitLpmKey(q.key);
-      return (store.lookup(addr, bits) ?? []).map((it) => it.value);
+      return (store.lookup(addr, bits) ?? []).map((it) => resolver.current(it.value));
     }
-    if (index.unique) return justEntry(store.get(q.key));
+    if (index.unique) {
+      const e = store.get(q.key);
+      return justEntry(e === undefined ? undefined : resolver.current(e));
+    }
     const prefix = nonUniqueExactPrefix(q.key);
-    return new TreeRange<string, T>(store.snapshot(), prefix, prefix, false);
+    return new TreeRange<string, T>(store.snapshot(), prefix, prefix, false, resolver);
   }
 
   listWatch(txn: Txn, q: Query<T>): Watched<Iterable<Entry<T>>> {
@@ -222,14 +226,14 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
     const index = this.checkQuery(q);
     if (index.pos === REVISION) throw new UnsupportedIndexOperationError('the revision index has no prefix queries');
     if (index.pos === PRIMARY) return new TreeRange<string, T>(st.primary.snapshot(), q.key, q.key, false);
-    const store = st.secondary[index.pos]!;
+    const store = this.secondaryStore(st, index.pos);
     if (store instanceof LpmTrie) {
       const { addr, bits } = splitLpmKey(q.key);
       const trie = store.snapshot();
-      return new LpmRange<T>(() => trie.within(addr, bits));
+      return new LpmRange<T>(() => trie.within(addr, bits), st.resolver);
     }
     const start = index.unique ? q.key : nonUniquePrefix(q.key);
-    return new TreeRange<string, T>(store.snapshot(), start, start, index.multi);
+    return new TreeRange<string, T>(store.snapshot(), start, start, index.multi, st.resolver);
   }
 
   prefixWatch(txn: Txn, q: Query<T>): Watched<Iterable<Entry<T>>> {
@@ -247,14 +251,14 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
       // An open write's view of the shared log changes with its next write: copy it now.
       return st.base === null ? range : [...range];
     }
-    const store = st.secondary[index.pos]!;
+    const store = this.secondaryStore(st, index.pos);
     if (store instanceof LpmTrie) {
       const { addr, bits } = splitLpmKey(q.key);
       const trie = store.snapshot();
-      return new LpmRange<T>(() => trie.from(addr, bits));
+      return new LpmRange<T>(() => trie.from(addr, bits), st.resolver);
     }
     const start = index.unique ? q.key : nonUniquePrefix(q.key);
-    return new TreeRange<string, T>(store.snapshot(), start, undefined, index.multi);
+    return new TreeRange<string, T>(store.snapshot(), start, undefined, index.multi, st.resolver);
   }
 
   lowerBoundWatch(txn: Txn, q: Query<T>): Watched<Iterable<Entry<T>>> {
@@ -503,15 +507,24 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
     const index = this.checkQuery(q);
     if (index.pos === PRIMARY) return st.lookup(q.key);
     if (index.pos === REVISION) return st.atRevision(q.revision);
-    const store = st.secondary[index.pos]!;
+    const store = this.secondaryStore(st, index.pos);
+    let e: StoredEntry<T> | undefined;
     if (store instanceof LpmTrie) {
       const { addr, bits } = splitLpmKey(q.key);
-      return store.lookup(addr, bits)?.[0]?.value;
+      e = store.lookup(addr, bits)?.[0]?.value;
+    } else if (index.unique) e = store.get(q.key);
+    else {
+      const prefix = nonUniqueExactPrefix(q.key);
+      const c = store.cursor(prefix, false);
+      if (c.valid && c.key.startsWith(prefix)) e = c.value;
     }
-    if (index.unique) return store.get(q.key);
-    const prefix = nonUniqueExactPrefix(q.key);
-    const c = store.cursor(prefix, false);
-    return c.valid && c.key.startsWith(prefix) ? c.value : undefined;
+    return e === undefined ? undefined : st.resolver.current(e);
+  }
+
+  /** Secondary index `pos` of st; in a draft, first brings rows rewritten with the same keys up to date there. */
+  private secondaryStore(st: TableState<T>, pos: number): SecondaryStore<T> {
+    if (st.staleRows?.[pos] !== undefined) refreshStale(this.secondaryIndexes[pos]!, st);
+    return st.secondary[pos]!;
   }
 
   /** @internal The watch to hand out for a query in txn. See the rules in watch-registry.ts. */
@@ -590,11 +603,13 @@ export function finalRecords<T>(tt: TableTxn<T>): Map<string, StoredEntry<T> | D
   return finals;
 }
 
-/** Whether two states share the store behind a watch slot (0 = primary). */
+/** Whether two states hold the same content behind a watch slot (0 = primary). */
 function sameStore<T>(a: TableState<T>, b: TableState<T>, slot: number): boolean {
   if (slot === 0) return a.primary.sameRoot(b.primary);
-  const x = a.secondary[slot - 1]!;
-  const y = b.secondary[slot - 1]!;
+  const pos = slot - 1;
+  if (a.secondaryVersions[pos] !== b.secondaryVersions[pos]) return false;
+  const x = a.secondary[pos]!;
+  const y = b.secondary[pos]!;
   return x instanceof LpmTrie ? x.sameRoot(y as LpmTrie<StoredEntry<T>>) : x.sameRoot(y as BTree<string, StoredEntry<T>>);
 }
 
