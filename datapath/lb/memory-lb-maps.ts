@@ -8,6 +8,11 @@ import { mapSpecs } from '../maps/layouts.generated.js';
 import type { LBMap, LBMaps, MaglevMap } from './lb-maps.js';
 import { DEFAULT_MAGLEV_TABLE_SIZE } from './maglev.js';
 
+/** Bytes as a string of one char per byte (faster than Buffer#toString('latin1') for a dozen bytes). */
+function bytesToString(buf: Buffer): string {
+  return String.fromCharCode.apply(null, buf as unknown as number[]);
+}
+
 class MemoryLBMap<K, V> implements LBMap<K, V> {
   // Encoded key (one char per byte) -> encoded value: strings are the
   // cheapest immutable byte holders V8 has.
@@ -35,7 +40,7 @@ class MemoryLBMap<K, V> implements LBMap<K, V> {
 
   put(key: K, value: V): void {
     this.valueCodec.encode(value, this.valueBuf, 0);
-    this.store.set(this.encodeKey(key), this.valueBuf.toString('latin1'));
+    this.store.set(this.encodeKey(key), bytesToString(this.valueBuf));
   }
 
   delete(key: K): boolean {
@@ -56,7 +61,7 @@ class MemoryLBMap<K, V> implements LBMap<K, V> {
 
   private encodeKey(key: K): string {
     this.keyCodec.encode(key, this.keyBuf, 0);
-    return this.keyBuf.toString('latin1');
+    return bytesToString(this.keyBuf);
   }
 }
 
