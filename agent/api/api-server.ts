@@ -1,7 +1,6 @@
-// The agent's HTTP API on a unix socket (the contract is
-// /work/briefs/api-contract.md, mirrored in agent/api/README.md): health,
-// status, tables, change streams, datapath events, and PUT/DELETE of the
-// API source's services and policies.
+// The agent's HTTP API on a unix socket (the contract is in
+// agent/api/README.md): health, status, tables, change streams, datapath
+// events, and PUT/DELETE of the API source's services and policies.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { DB } from '../../statedb/index.js';
 import type { HealthReport, Logger } from '../observability/index.js';
