@@ -48,8 +48,10 @@ function positionals(cmd: Command, rest: readonly string[]): string[] {
   return out;
 }
 
+// A single match ends with a space, so the next word can follow (as in a shell).
 function matching(candidates: Iterable<string>, partial: string): string[] {
-  return [...new Set(candidates)].filter((c) => c.startsWith(partial)).sort();
+  const found = [...new Set(candidates)].filter((c) => c.startsWith(partial)).sort();
+  return found.length === 1 ? [`${found[0]!} `] : found;
 }
 
 /**
