@@ -173,8 +173,6 @@ export class LBWriteTxn {
   private readonly serviceRows = new Map<string, Service | undefined>();
   /** Services with no frontend rows before this batch. */
   private readonly fresh = new Set<string>();
-  /** Every backend row of a service, when recomputeBackends wrote them all in this batch (so their revisions are known). */
-  private readonly writtenBackends = new Map<string, Backend[]>();
 
   constructor(
     private readonly ctx: WriterContext,
@@ -290,8 +288,8 @@ export class LBWriteTxn {
   /**
    * Writes the service's backend rows as the merge of its slices. What the
    * table holds for this writer's source is the merge of the committed
-   * slices (only this writer writes them), so that is what is compared
-   * against, without reading the table.
+   * slices (only this writer writes rows of its source), so that is what is
+   * compared against, without reading the table.
    */
   private recomputeBackends(serviceName: string): void {
     const { backends } = this.ctx.tables;
@@ -300,24 +298,18 @@ export class LBWriteTxn {
     if (committed.length > 0) for (const be of mergeSliceBackends(committed)) existing.set(l3n4AddrKeyString(be.address), be);
     const merged = mergeSliceBackends(this.overlay.slicesOf(serviceName));
     let changed = false;
-    let allWritten = true;
     for (const be of merged) {
       const key = l3n4AddrKeyString(be.address);
       const old = existing.get(key);
       existing.delete(key);
-      if (old !== undefined && sameBackend(old, be)) {
-        allWritten = false;
-        continue;
-      }
+      if (old !== undefined && sameBackend(old, be)) continue;
       backends.insert(this.txn, be);
-      this.backendRevisions.set(be, backends.revision(this.txn));
       changed = true;
     }
     for (const old of existing.values()) {
       backends.delete(this.txn, old);
       changed = true;
     }
-    if (allWritten) this.writtenBackends.set(serviceName, [...merged]);
     if (changed && !this.dirty.has(serviceName)) this.dirty.set(serviceName, undefined);
   }
 
@@ -332,7 +324,8 @@ export class LBWriteTxn {
       }
     }
     const desired: readonly FrontendParams[] = svc === undefined ? [] : (params ?? [...existing.values()]);
-    const candidates = desired.length === 0 ? [] : (this.writtenBackends.get(name) ?? this.backendsOf(name));
+    // Every source's rows: other LBWriters (one per source) may hold backends of this service too.
+    const candidates = desired.length === 0 ? [] : this.backendsOf(name);
     for (const fe of desired) {
       const key = l3n4AddrKeyString(fe.address);
       const old = existing.get(key);

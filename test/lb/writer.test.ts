@@ -206,6 +206,19 @@ writes('initializers: registered on the tables the kinds feed, done once', () =>
   assert.ok(tables.services.initialized(db.readTxn()).initialized);
 });
 
+writes('one writer per source on the same tables: a frontend selects the backends of every source', () => {
+  const { db, tables, writer, frontend, backends } = setup();
+  const files = new LBWriter(db, tables, { nodeName: 'n1', source: 'file' });
+  writer.apply([up('Service', svc('a', '10.96.0.1')), up('EndpointSlice', slice('a-1', 'a', ['10.0.0.1']))]);
+  files.apply([up('EndpointSlice', slice('a-f', 'a', ['10.0.0.2']))]);
+  assert.equal(frontend('10.96.0.1:80/TCP')!.backends.map((b) => `${b.backend.address.ip} ${b.backend.source}`), ['10.0.0.1 k8s', '10.0.0.2 file']);
+  writer.apply([up('EndpointSlice', slice('a-1', 'a', ['10.0.0.1', '10.0.0.3']))]);
+  assert.equal(frontend('10.96.0.1:80/TCP')!.backends.map((b) => b.backend.address.ip), ['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+  files.apply([del('EndpointSlice', slice('a-f', 'a', []))]);
+  assert.equal(backends(), ['d/a 10.0.0.1:8080/TCP active', 'd/a 10.0.0.3:8080/TCP active'], "only the file source's backend went");
+  assert.equal(frontend('10.96.0.1:80/TCP')!.backends.map((b) => b.backend.address.ip), ['10.0.0.1', '10.0.0.3']);
+});
+
 writes('the writer is the agent sources\' ObjectSink', async () => {
   const { writer, frontends } = setup();
   const sink: ObjectSink = writer;
