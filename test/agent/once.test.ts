@@ -3,7 +3,7 @@
 // object, the broken file, the invalid policy or the missing directory;
 // bad flag values are usage errors (exit 2) naming the flag and the value.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -81,11 +81,12 @@ once(
 );
 
 once(
-  'a missing source directory: exit 1 with a clear message, nothing left behind',
+  'a missing source directory and device: exit 1 listing both, nothing loaded',
   withDirs('once-missing', {}, async (dirs) => {
-    const r = await runOnce(dirs, ['--source-dir', join(dirs.tmp, 'nope'), '--node-name', 'n1']);
+    const r = await runOnce(dirs, ['--source-dir', join(dirs.tmp, 'nope'), '--devices', 'flgnodev0', '--node-name', 'n1']);
     assert.is(r.code, 1);
-    assert.match(r.stderr, /flagella: flagella agent cannot start:\n {2}- --source-dir .*nope: no such directory/);
+    assert.match(r.stderr, /flagella: flagella agent cannot start:\n {2}- --source-dir .*nope: no such directory\n {2}- --devices: no device "flgnodev0" in this network namespace/);
+    assert.not.ok(existsSync(join(dirs.pinRoot, 'flg_lb4_services')), 'the datapath was not loaded');
   }),
 );
 
