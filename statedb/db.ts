@@ -2,8 +2,7 @@
 // the root (one field read, no allocation); write transactions lock tables
 // and, at commit, swap in a new root holding their drafts, then close the
 // watches of what changed.
-import { DeleteRecord } from './entry.js';
-import type { Entry, StoredEntry } from './entry.js';
+import type { Entry } from './entry.js';
 import {
   DuplicateIndexError,
   DuplicateTableError,
@@ -27,6 +26,7 @@ import type {
 import { noopMetrics } from './hooks.js';
 import type { SecondaryDefs, TableDB, TableDef } from './table.js';
 import { Table } from './table.js';
+import { LatestIndex } from './latest-index.js';
 import type { TableState } from './table-state.js';
 import { ReadTxn, WriteTxn } from './txn.js';
 import type { TableTxn } from './txn.js';
@@ -221,17 +221,12 @@ export class DB implements TableDB {
         d.revisionsLength = d.revisions.entries.length;
       }
       // The hash index of the latest state moves to the new state; the base
-      // (now an old snapshot) answers gets from its tree from here on.
-      let latest = b.latest;
+      // (now an old snapshot) answers gets from its tree from here on. A
+      // new index fills itself from the revision log on first use.
+      const latest = b.latest ?? new LatestIndex();
       b.latest = null;
-      if (latest === null) latest = new Map(rebuildLatest(d));
-      else {
-        for (const r of tt.log) {
-          if (r instanceof DeleteRecord) latest.delete(r.key);
-          else latest.set(r.key, r);
-        }
-      }
       d.latest = latest;
+      latest.committed(d, tt.deletes);
       if (d.init !== null && d.init.pending.length === 0) {
         initDone.push(d.init.watch);
         d.init = null;
@@ -351,6 +346,3 @@ class CommittedTableView implements CommittedTable {
   }
 }
 
-function* rebuildLatest<T>(st: TableState<T>): Generator<[string, StoredEntry<T>]> {
-  for (let c = st.primary.cursor(); c.valid; c.next()) yield [c.key, c.value];
-}

@@ -5,6 +5,7 @@
 // nodes on first write.
 import { BTree } from './btree.js';
 import type { StoredEntry } from './entry.js';
+import { LatestIndex } from './latest-index.js';
 import { firstFrom, liveAt, RevisionCursor, RevisionLog } from './revision-log.js';
 import type { SecondaryStore } from './secondary-index.js';
 import type { Watch } from './watch.js';
@@ -32,11 +33,11 @@ export class TableState<T> {
     /** Null when no initializer was ever registered or all were done at a commit. */
     public init: InitState | null,
     /**
-     * Primary key -> entry for the latest committed state only: a hash
-     * lookup beats a tree walk for `get`. Moved to the next state at commit
-     * (and cleared here), so older snapshots fall back to the tree.
+     * The hash index, on the latest committed state only (see
+     * latest-index.ts). Moved to the next state at commit (and cleared
+     * here), so older snapshots fall back to the tree.
      */
-    public latest: Map<string, StoredEntry<T>> | null,
+    public latest: LatestIndex<T> | null,
     /** For the draft of an open write transaction: the committed state it started from; null once committed. */
     public base: TableState<T> | null,
     /**
@@ -57,7 +58,7 @@ export class TableState<T> {
 
   static empty<T>(secondary: SecondaryStore<T>[]): TableState<T> {
     const versions = secondary.map(() => 0);
-    return new TableState<T>(BTree.empty(), RevisionLog.empty(), 0, secondary, 0, null, new Map(), null, versions);
+    return new TableState<T>(BTree.empty(), RevisionLog.empty(), 0, secondary, 0, null, new LatestIndex(), null, versions);
   }
 
   /** A draft for a write transaction: same content, trees that copy on write. */
@@ -115,7 +116,7 @@ export class TableState<T> {
   /** The entry stored under an encoded primary key. */
   lookup(key: string): StoredEntry<T> | undefined {
     const latest = this.latest;
-    return latest !== null ? latest.get(key) : this.primary.get(key);
+    return latest !== null ? latest.get(this, key) : this.primary.get(key);
   }
 
   /** Appends a newly written entry to the revision index (drafts only; revisions must grow). */

@@ -133,6 +133,8 @@ export function remove<T>(t: WriteTarget<T>, tt: TableTxn<T>, pk: string): Store
   for (const si of t.secondaryIndexes) si.remove(d.secondary[si.pos]!, si.keysOf(old.object), pk);
   const rev = ++d.revision;
   supersede(tt, old, rev);
-  tt.log.push(new DeleteRecord<T>(old.object, rev, pk));
+  const record = new DeleteRecord<T>(old.object, rev, pk);
+  tt.log.push(record);
+  tt.deletes.push(record);
   return old;
 }

@@ -36,6 +36,8 @@ export class ReadTxn {
 export class TableTxn<T> {
   /** Every upsert and delete, in revision order. */
   readonly log: (StoredEntry<T> | DeleteRecord<T>)[] = [];
+  /** The deletes in `log`, in order. */
+  readonly deletes: DeleteRecord<T>[] = [];
   /** The entries this transaction stamped as superseded: abort clears their stamps. */
   readonly superseded: StoredEntry<T>[] = [];
   /** Closed when the transaction ends: handed out for watches on data this transaction changed. */

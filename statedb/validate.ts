@@ -62,8 +62,9 @@ export function validateTable<T>(t: ValidatedTable<T>, st: TableState<T>): strin
     }
   }
   if (st.latest !== null) {
-    if (st.latest.size !== st.primary.size) add(`hash index has ${st.latest.size} entries, primary ${st.primary.size}`);
-    for (const [k, e] of st.latest) if (st.primary.get(k) !== e) add(`hash index disagrees on ${describeKey(k)}`);
+    const size = st.latest.size(st);
+    if (size !== st.primary.size) add(`hash index has ${size} entries, primary ${st.primary.size}`);
+    for (const [k, e] of st.latest.all(st)) if (st.primary.get(k) !== e) add(`hash index disagrees on ${describeKey(k)}`);
   }
   for (const p of t.graveyard.check(st.revision)) add(p);
   for (const r of t.graveyard.retained()) {

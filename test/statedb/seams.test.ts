@@ -216,9 +216,10 @@ validation('detects a stale hash index entry', () => {
   const { db, table } = objTable();
   db.write(table, (w) => table.insert(w, obj(1)));
   const st = db.readTxn().states[table.pos] as TableState<Obj>;
+  assert.ok(table.get(db.readTxn(), table.primary.query(1)), 'the index is up to date once read');
   const w = db.writeTxn(table);
   table.insert(w, obj(2));
-  st.latest!.delete('\x00\x00\x00\x01');
+  st.latest!.entries.delete('\x00\x00\x00\x01');
   assert.throws(() => w.commit(), /hash index/);
 });
 
