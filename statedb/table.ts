@@ -565,8 +565,8 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
   /** @internal Called by the DB after a commit of this table became visible. */
   afterCommit(tt: TableTxn<T>): void {
     const finals = needsFinals(this, tt) ? finalRecords(tt) : undefined;
-    if (this.graveyard.tracking && finals !== undefined) {
-      for (const r of tt.log) if (r.deleted && finals.get(r.key) === r) this.graveyard.append(r);
+    if (this.graveyard.tracking && tt.deletes.length > 0 && finals !== undefined) {
+      for (const r of tt.deletes) if (finals.get(r.key) === r) this.graveyard.append(r);
     }
     const primaryWatches = this.watches[0]!;
     if (tt.log.length > 0 && primaryWatches.hasAny) {
@@ -591,7 +591,8 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
 
 function needsFinals<T>(t: Table<T>, tt: TableTxn<T>): boolean {
   if (tt.log.length === 0) return false;
-  if (t.graveyard.tracking) return true;
+  // The graveyard takes the commit's final deletes only.
+  if (t.graveyard.tracking && tt.deletes.length > 0) return true;
   for (let i = 1; i < t.watches.length; i++) if (t.watches[i]!.hasKeyWatches) return true;
   return false;
 }
