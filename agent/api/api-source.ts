@@ -80,7 +80,12 @@ export class ApiSource implements Source {
     if (this.loopDone === undefined) {
       const t = this.opts.tables;
       this.iterators = { services: t.services.changes(), policies: t.policies.changes() };
-      this.loopDone = this.loop();
+      this.loopDone = this.loop().catch((err: unknown) => {
+        // Not expected (statedb misuse); keep the process up and show it in health.
+        this.failing = true;
+        this.lastError = { message: `the API source stopped: ${err instanceof Error ? err.message : String(err)}`, at: new Date() };
+        this.opts.logger.error({ err: this.lastError.message }, 'API source failed');
+      });
     }
     return Promise.resolve();
   }

@@ -23,7 +23,11 @@ export class PolicyDriver {
   ) {}
 
   start(): void {
-    this.loopDone ??= this.loop();
+    this.loopDone ??= this.loop().catch((err: unknown) => {
+      const message = `the policy loop stopped: ${err instanceof Error ? err.message : String(err)}`;
+      this.lastError = { message, at: new Date().toISOString() };
+      this.logger.error({ err: message }, 'policy loop failed');
+    });
   }
 
   async stop(): Promise<void> {
