@@ -175,13 +175,20 @@ function parsePorts(value: V1ServicePort[] | undefined): ParsedPort[] {
   });
 }
 
+// No closures are created per call on this path: under tsx every named
+// closure costs a defineProperty (keepNames), about a microsecond each.
 function parseClusterIPs(spec: V1ServiceSpec): { headless: boolean; ips: string[] } {
   const listed = spec.clusterIPs !== undefined && spec.clusterIPs !== null;
   const raw = listed ? arrayField(spec.clusterIPs, 'spec.clusterIPs') : spec.clusterIP ? [spec.clusterIP] : [];
-  const field = (i: number) => (listed ? `spec.clusterIPs[${i}]` : 'spec.clusterIP');
   if (raw.includes('None') || spec.clusterIP === 'None') return { headless: true, ips: [] };
-  const ips = raw.flatMap((ip, i) => (ip === '' ? [] : [ipField(ip, field(i))]));
-  return { headless: false, ips: sortIPs([...new Set(ips)]) };
+  const ips: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const ip = raw[i]!;
+    if (ip === '') continue;
+    const canonical = ipField(ip, listed ? `spec.clusterIPs[${i}]` : 'spec.clusterIP');
+    if (!ips.includes(canonical)) ips.push(canonical);
+  }
+  return { headless: false, ips: sortIPs(ips) };
 }
 
 function lbAlgorithmAnnotation(annotations: Readonly<Record<string, string>>): LBAlgorithm | undefined {
@@ -222,17 +229,7 @@ function buildFrontends(
   const twoScopes = (service.extTrafficPolicy === 'Local') !== (service.intTrafficPolicy === 'Local');
   const scopes: readonly Scope[] = twoScopes ? ['external', 'internal'] : ['external'];
   const out: FrontendParams[] = [];
-  const add = (type: FrontendType, ip: string, port: number, p: ParsedPort, withScopes: readonly Scope[]) => {
-    for (const scope of withScopes) {
-      out.push({
-        address: { ip, port, protocol: p.protocol, scope },
-        type,
-        serviceName: service.name,
-        portName: p.name,
-        servicePort: p.port,
-      });
-    }
-  };
+  const add = addFrontends.bind(null, out, service.name);
   const lbIPs = service.type === 'LoadBalancer' ? loadBalancerIPs(svc) : [];
   const externalIPs = sortIPs(arrayField(spec.externalIPs, 'spec.externalIPs').map((ip, i) => ipField(ip, `spec.externalIPs[${i}]`)));
   const families = serviceFamilies(spec, clusterIPs);
@@ -245,6 +242,20 @@ function buildFrontends(
     for (const ip of externalIPs) add('ExternalIPs', ip, p.port, p, ['external']);
   }
   return sortAndDedupe(out);
+}
+
+function addFrontends(
+  out: FrontendParams[],
+  serviceName: string,
+  type: FrontendType,
+  ip: string,
+  port: number,
+  p: ParsedPort,
+  withScopes: readonly Scope[],
+): void {
+  for (const scope of withScopes) {
+    out.push({ address: { ip, port, protocol: p.protocol, scope }, type, serviceName, portName: p.name, servicePort: p.port });
+  }
 }
 
 function loadBalancerIPs(svc: V1Service): string[] {
