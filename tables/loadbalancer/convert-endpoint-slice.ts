@@ -87,24 +87,27 @@ function convertSlice(slice: V1EndpointSlice, source: string): EndpointSliceConv
     throw new FieldError('addressType', 'must be IPv4, IPv6 or FQDN', addressType);
   }
   const ports = slicePorts(slice);
+  const all: Backend[] = [];
+  arrayField(slice.endpoints, 'endpoints').forEach((ep, i) => {
+    for (const backend of endpointBackends(ep, `endpoints[${i}]`, addressType === 'IPv4' ? 4 : 6, ports, serviceName, source)) all.push(backend);
+  });
+  if (all.length < 2) return { sliceName, serviceName, backends: all };
   // Canonical address text identifies an address exactly, so it can key
   // the merge; key bytes are only needed to sort several backends.
   const byAddress = new Map<string, Backend>();
-  arrayField(slice.endpoints, 'endpoints').forEach((ep, i) => {
-    for (const backend of endpointBackends(ep, `endpoints[${i}]`, addressType === 'IPv4' ? 4 : 6, ports, serviceName, source)) {
-      const { ip, port, protocol } = backend.address;
-      const id = `${ip}|${port}|${protocol}`;
-      const seen = byAddress.get(id);
-      if (seen === undefined) {
-        byAddress.set(id, backend);
-      } else {
-        // The same address under two port names (or listed twice): one
-        // backend serving both names; the first listing's conditions win.
-        const portNames = [...new Set([...seen.portNames, ...backend.portNames])].sort();
-        byAddress.set(id, { ...seen, portNames });
-      }
+  for (const backend of all) {
+    const { ip, port, protocol } = backend.address;
+    const id = `${ip}|${port}|${protocol}`;
+    const seen = byAddress.get(id);
+    if (seen === undefined) {
+      byAddress.set(id, backend);
+    } else {
+      // The same address under two port names (or listed twice): one
+      // backend serving both names; the first listing's conditions win.
+      const portNames = [...new Set([...seen.portNames, ...backend.portNames])].sort();
+      byAddress.set(id, { ...seen, portNames });
     }
-  });
+  }
   const backends = [...byAddress.values()];
   if (backends.length < 2) return { sliceName, serviceName, backends };
   const keyed = backends.map((backend) => ({ backend, key: l3n4AddrKey(backend.address) }));

@@ -15,7 +15,7 @@ import {
   type K8sProtocol,
 } from '../validate.js';
 import type { FrontendParams, FrontendType } from './frontend.js';
-import { sharedIfEmpty, sharedListIfEmpty } from './shared-values.js';
+import { EMPTY_LIST, sharedIfEmpty, sharedListIfEmpty } from './shared-values.js';
 import { l3n4AddrKey, type Scope } from './l3n4-addr.js';
 import {
   DEFAULT_AFFINITY_TIMEOUT_SECONDS,
@@ -87,9 +87,9 @@ function convertService(svc: V1Service, opts: ServiceConversionOptions): Service
   const ports = parsePorts(spec.ports);
   const clusterIPs = parseClusterIPs(spec);
   const affinityTimeout = sessionAffinityTimeout(spec);
-  const sourceRanges = [
-    ...new Set(arrayField(spec.loadBalancerSourceRanges, 'spec.loadBalancerSourceRanges').map((p, i) => prefixField(p, `spec.loadBalancerSourceRanges[${i}]`))),
-  ].sort();
+  const rawRanges = arrayField(spec.loadBalancerSourceRanges, 'spec.loadBalancerSourceRanges');
+  const sourceRanges =
+    rawRanges.length === 0 ? EMPTY_LIST : [...new Set(rawRanges.map((p, i) => prefixField(p, `spec.loadBalancerSourceRanges[${i}]`)))].sort();
   const portNames: Record<string, number> = {};
   for (const p of ports) if (p.name !== '') portNames[p.name] = p.port;
   const lbAlgorithm = lbAlgorithmAnnotation(annotations);
