@@ -1,71 +1,47 @@
 #!/usr/bin/env node
-// `npm run demo`: set-up, then a short tour of what exists so far, each
-// step narrated: statedb (commit, query, watch, change stream with a
-// delete), a durable table surviving a SIGKILLed process, and the flagella
-// command reading tables. Later steps (real traffic through the eBPF
-// datapath) extend this script.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `npm run demo`: set-up on a fresh machine (npm ci, Debian packages, bpffs
+// and the eBPF object, each only when missing), then the demo itself
+// (scripts/demo/run-demo.ts): a service and a network policy on a live eBPF
+// datapath in network namespaces, narrated step by step, everything removed
+// at the end, on failure and on Ctrl-C. Needs root.
+//
+//   npm run demo [-- --short]     --short: fewer connections (the test runs it)
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureDebianPackages, ensureNodeModules } from './setup.mjs';
+import { buildBpf, ensureBpffs, ensureDebianPackages, ensureNodeModules } from './setup.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-let stepNo = 0;
 
-function step(title) {
-  process.stdout.write(`\n== ${++stepNo}. ${title}\n`);
-}
-
-/** Runs a command with the terminal as its output; fails the demo if it fails. */
-function run(args, { okStatus = [0] } = {}) {
-  const res = spawnSync(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 60_000 });
-  const status = res.status ?? res.signal;
-  if (!okStatus.includes(status)) throw new Error(`demo: '${args.join(' ')}' ended with ${status}`);
-}
-
-const tsx = (script, args, opts) => run(['--import', 'tsx', join(root, 'scripts', 'demo', script), ...args], opts);
-
-function flagella(...args) {
-  process.stdout.write(`\n  $ flagella ${args.join(' ')}\n`);
-  run([join(root, 'bin', 'flagella.js'), ...args]);
-}
-
-function main() {
-  step('set-up (npm ci and Debian packages only when missing)');
+function setup() {
+  process.stdout.write('\n== 1. set-up (npm ci, Debian packages, bpffs, the eBPF object: only what is missing)\n');
+  if (process.getuid?.() !== 0) throw new Error('the demo needs root: it loads eBPF programs and creates network namespaces');
   ensureDebianPackages();
   ensureNodeModules();
-  process.stdout.write('  ready\n');
-
-  step('statedb: tables, one atomic commit, queries, a watch, a change stream');
-  tsx('statedb-tour.ts', []);
-
-  step('a durable table survives its process being killed');
-  const dir = mkdtempSync(join(tmpdir(), `flagella-demo-${process.pid}-`));
-  try {
-    const store = join(dir, 'state.mdb');
-    // The writer kills itself on purpose: SIGKILL is its expected ending.
-    tsx('durable-restart.ts', ['write', store], { okStatus: ['SIGKILL'] });
-    tsx('durable-restart.ts', ['read', store]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-
-  step('the flagella command (reading its in-process demo database until the agent exists)');
-  flagella('db', 'tables');
-  flagella('db', 'show', 'frontends');
-  flagella('db', 'list', 'frontends', 'default/web', '--index', 'service', '--columns', 'address,backends');
-  flagella('db', 'get', 'services', 'kube-system/kube-dns', '-o', 'yaml');
-  process.stdout.write('\n  (watch: the demo database scales, deletes and restores a frontend every 200 ms)');
-  flagella('db', 'watch', 'frontends', '--count', '9', '--demo-activity-ms', '200');
-
-  process.stdout.write('\ndemo done\n');
+  ensureBpffs();
+  buildBpf();
+  process.stdout.write('   ready\n');
 }
 
 try {
-  main();
+  setup();
 } catch (err) {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
+
+// The steps run in a child (TypeScript through tsx). Ctrl-C reaches both
+// processes; this one waits for the child's clean-up and exits with its
+// status, and passes on a signal sent to it alone (kill <pid>).
+const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'demo', 'run-demo.ts'), ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  });
+}
+child.on('exit', (code, signal) => {
+  process.exit(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
+});
