@@ -2,7 +2,7 @@
 // and restore. Every failure happens before the first mutation or is undone,
 // so a throwing call leaves the transaction exactly as it was.
 import { DeleteRecord, StoredEntry } from './entry.js';
-import { SameObjectError, UniqueConstraintError } from './errors.js';
+import { ObjectNotFoundError, RevisionNotEqualError, SameObjectError, UniqueConstraintError } from './errors.js';
 import { describeKey } from './binary.js';
 import { freezeRow } from './freeze.js';
 import type { IndexDef } from './indexes.js';
@@ -20,18 +20,36 @@ export interface WriteTarget<T> {
 
 /**
  * Stores obj (insert or replace by primary key) at the next revision, or at
- * `revision` when restoring. Returns the replaced entry. Throws
- * SameObjectError when obj is the very object stored, UniqueConstraintError
- * when another object holds one of its unique keys; errors from key
- * functions propagate. On any throw nothing was changed.
+ * `revision` when restoring. With `expected` (compare-and-swap), only
+ * replaces an object stored at that revision, checked in the same tree walk
+ * that stores (obj is frozen only once that passed). Returns the replaced
+ * entry. Throws ObjectNotFoundError or RevisionNotEqualError when
+ * `expected` does not match, SameObjectError when obj is the very object
+ * stored, UniqueConstraintError when another object holds one of its
+ * unique keys; errors from key functions propagate. On any throw nothing
+ * was changed.
  */
-export function upsert<T>(t: WriteTarget<T>, tt: TableTxn<T>, obj: T, revision?: number): StoredEntry<T> | undefined {
-  freezeRow(obj, t.deepFreeze);
+export function upsert<T>(
+  t: WriteTarget<T>,
+  tt: TableTxn<T>,
+  obj: T,
+  revision?: number,
+  expected?: number,
+): StoredEntry<T> | undefined {
+  if (expected === undefined) freezeRow(obj, t.deepFreeze);
   const pk = t.primaryDef.keyOf(obj);
   const d = tt.draft;
   const rev = revision ?? d.revision + 1;
   const entry = new StoredEntry<T>(obj, rev, pk);
   const old = d.primary.set(pk, entry);
+  if (expected !== undefined) {
+    if (old === undefined || old.revision !== expected) {
+      undoPrimary(tt, pk, old);
+      if (old === undefined) throw new ObjectNotFoundError(t.name, describeKey(pk));
+      throw new RevisionNotEqualError<T>(t.name, expected, old);
+    }
+    freezeRow(obj, t.deepFreeze);
+  }
   if (old !== undefined && old.object === obj) {
     undoPrimary(tt, pk, old);
     throw new SameObjectError(t.name);

@@ -4,7 +4,6 @@
 // registries and the graveyard, which are shared by all snapshots.
 import { produce } from 'immer';
 import type { Draft } from 'immer';
-import { describeKey } from './binary.js';
 import type { BTree } from './btree.js';
 import type { ChangeSource } from './changes.js';
 import { ChangeIterator } from './changes.js';
@@ -12,7 +11,6 @@ import type { DeleteRecord, Entry, StoredEntry } from './entry.js';
 import {
   InitializerError,
   InvalidSchemaError,
-  ObjectNotFoundError,
   RevisionNotEqualError,
   StateDBError,
   TableNotRegisteredError,
@@ -394,13 +392,7 @@ export class Table<T, PK = unknown, S extends SecondaryDefs<T> = SecondaryDefs<T
    * Returns the replaced object.
    */
   compareAndSwap(txn: WriteTxn, revision: number, obj: T): T {
-    const tt = txn.tableTxn<T>(this);
-    const pk = this.primaryDef.keyOf(obj);
-    const cur = tt.draft.primary.get(pk);
-    if (cur === undefined) throw new ObjectNotFoundError(this.name, describeKey(pk));
-    if (cur.revision !== revision) throw new RevisionNotEqualError<T>(this.name, revision, cur);
-    upsert(this, tt, obj);
-    return cur.object;
+    return upsert(this, txn.tableTxn<T>(this), obj, undefined, revision)!.object;
   }
 
   /**

@@ -347,7 +347,10 @@ test('13. modify and CAS', () => {
       assert.equal((e as RevisionNotEqualError<Obj>).current.object.tags, ['c']);
     }
     throwsA(() => table.compareAndSwap(w, 1, obj(99)), ObjectNotFoundError);
-    throwsA(() => table.compareAndSwap(w, 0, obj(1)), RevisionNotEqualError, 'revision 0 is not special');
+    const refused = obj(1, ['e']);
+    throwsA(() => table.compareAndSwap(w, 0, refused), RevisionNotEqualError, 'revision 0 is not special');
+    assert.not.ok(Object.isFrozen(refused), 'a refused object is not frozen');
+    assert.equal(table.get(w, table.primary.query(1))?.tags, ['c']);
   });
   assert.is(table.revision(db.readTxn()), rev);
   assert.is(table.get(db.readTxn(), table.primary.query(99)), undefined);
