@@ -74,6 +74,8 @@ export class BTree<K extends TreeKey, V> {
   private splitRight: TreeNode<K, V> | null = null;
   /** Set by set/delete: the value that was replaced or removed. */
   private previous: V | undefined = undefined;
+  /** True during a set whose key is larger than every key in the tree. */
+  private appending = false;
 
   private constructor(
     private root: TreeNode<K, V>,
@@ -135,7 +137,12 @@ export class BTree<K extends TreeKey, V> {
   set(key: K, val: V): V | undefined {
     this.assertWritable();
     this.previous = undefined;
+    // Keys past the largest (increasing ids) go down the right edge without
+    // a binary search per level: one comparison instead of about 25.
+    const keys = this.root.keys;
+    this.appending = keys.length > 0 && key > keys[keys.length - 1]!;
     let root = this.insert(this.root, key, val);
+    this.appending = false;
     const right = this.splitRight;
     if (right !== null) {
       this.splitRight = null;
@@ -192,7 +199,7 @@ export class BTree<K extends TreeKey, V> {
 
   private insert(node: TreeNode<K, V>, key: K, val: V): TreeNode<K, V> {
     if (node.kids === null) return this.insertLeaf(node, key, val);
-    let i = lowerIndex(node.keys, key);
+    let i = this.appending ? node.keys.length : lowerIndex(node.keys, key);
     // Past every key: it goes into the last child, whose max key grows.
     const grows = i === node.keys.length;
     if (grows) i--;
@@ -216,7 +223,7 @@ export class BTree<K extends TreeKey, V> {
   }
 
   private insertLeaf(node: TreeNode<K, V>, key: K, val: V): TreeNode<K, V> {
-    const i = lowerIndex(node.keys, key);
+    const i = this.appending ? node.keys.length : lowerIndex(node.keys, key);
     if (node.keys[i] === key) {
       const n = this.own(node);
       this.previous = n.vals![i];
