@@ -32,6 +32,8 @@ function unreachableReason(socketPath: string, code: string): string {
       return `cannot connect to the agent at ${socketPath}: permission denied (the socket is mode 0600: run as the agent's user, usually root)`;
     case 'ETIMEDOUT':
       return `the agent at ${socketPath} did not answer in time`;
+    case 'ECONNRESET':
+      return `the agent at ${socketPath} closed the connection (is it stopping or restarting?)`;
     default:
       return `cannot connect to the agent at ${socketPath}: ${code}`;
   }
@@ -102,17 +104,25 @@ export class ApiClient {
    * A newline-delimited JSON stream: yields each parsed line except the
    * agent's keep-alives, until the agent ends it, `signal` aborts (ends
    * quietly) or the consumer stops (either closes the connection, which
-   * closes the agent's iterator). Fails like get() before the first line,
-   * and with ApiProtocolError or a connection error after it. `onOpen` runs
+   * closes the agent's iterator). Fails like get() before the first line;
+   * after it with ApiProtocolError (a line that is not JSON, or silence
+   * past streamIdleMs) or AgentUnreachableError (the agent ended the stream
+   * or the connection broke: it is stopping). `onOpen` runs
    * once the agent has accepted the stream (its response headers are in).
    */
   async *stream(path: string, signal: AbortSignal, onOpen?: () => void): AsyncGenerator<unknown> {
     if (signal.aborted) return;
     const req = http.request({ socketPath: this.socketPath, path, method: 'GET', headers: { accept: 'application/x-ndjson' } });
     let idle: NodeJS.Timeout | undefined;
+    // Destroying a request whose response is being read surfaces as the
+    // response's own "aborted" error, so the reason is kept here.
+    let silent: ApiProtocolError | undefined;
     const armIdle = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => req.destroy(new ApiProtocolError(`${path}: no data or keep-alive from the agent for ${this.streamIdleMs} ms`)), this.streamIdleMs);
+      idle = setTimeout(() => {
+        silent = new ApiProtocolError(`${path}: no data or keep-alive from the agent for ${this.streamIdleMs} ms`);
+        req.destroy(silent);
+      }, this.streamIdleMs);
     };
     const onAbort = () => req.destroy();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -143,9 +153,13 @@ export class ApiClient {
         const item = parseJSON(buffered.trim(), path);
         if (!isKeepAlive(item)) yield item;
       }
+      // The agent ends its streams only when it stops.
+      if (!signal.aborted) throw new AgentUnreachableError(this.socketPath, 'ECONNRESET');
     } catch (e) {
       if (signal.aborted) return;
-      throw e;
+      if (silent !== undefined) throw silent;
+      if (e instanceof AgentUnreachableError || e instanceof ApiResponseError || e instanceof ApiProtocolError) throw e;
+      throw new AgentUnreachableError(this.socketPath, 'ECONNRESET', { cause: e });
     } finally {
       clearTimeout(idle);
       signal.removeEventListener('abort', onAbort);
