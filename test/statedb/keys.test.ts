@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DB, KeyParseError, Keys, uniqueIndex } from '../../statedb/index.js';
 import type { KeyType } from '../../statedb/index.js';
+import { escapeComponent, unescapeComponent } from '../../statedb/binary.js';
 import { throwsA } from './fixtures.js';
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -151,6 +152,22 @@ tuples('components keep their order and exactness', () => {
       cmp(Keys.string.encode(a[0]), Keys.string.encode(b[0])) ||
       a[1] - b[1] ||
       Buffer.compare(Buffer.from(a[2]), Buffer.from(b[2])),
+  );
+});
+
+tuples('component escaping preserves order, is prefix-free and round-trips (bytes 0 and 1 included)', () => {
+  const bin = fc
+    .array(fc.constantFrom(0, 1, 2, 0x61, 0xff), { maxLength: 8 })
+    .map((codes) => String.fromCharCode(...codes));
+  fc.assert(
+    fc.property(bin, bin, fc.constantFrom('', 'x', '\x00'), (a, b, rest) => {
+      const ea = escapeComponent(a);
+      const eb = escapeComponent(b);
+      assert.is(sign(cmp(ea, eb)), sign(cmp(a, b)));
+      assert.is(sign(cmp(`${ea}\x00${rest}`, `${eb}\x00${rest}`)), sign(cmp(a, b)), 'terminated components sort by the component first');
+      assert.equal(unescapeComponent(`${ea}\x00${rest}`, 0), { value: a, next: ea.length + 1 });
+    }),
+    { numRuns: 3000 },
   );
 });
 
