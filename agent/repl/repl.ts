@@ -46,7 +46,11 @@ export async function runRepl(opts: ReplOptions): Promise<void> {
   const history = terminal && opts.historyFile !== undefined ? new History(opts.historyFile, (l) => io.stderr.write(`${l}\n`)) : undefined;
   const source = await opts.ctx.source();
   const session = new ReplSession(opts, io);
+  io.stdout.write(`flagella ${opts.version} REPL on the ${source.description}. Type "help"; Tab completes; Ctrl-D leaves.\n`);
+  await session.greet();
 
+  // Created only now and served at once: readline reads its input from the
+  // start, and lines piped in before the listeners exist would be lost.
   const rl = createInterface({
     input,
     output,
@@ -62,8 +66,6 @@ export async function runRepl(opts: ReplOptions): Promise<void> {
       );
     },
   });
-  io.stdout.write(`flagella ${opts.version} REPL on the ${source.description}. Type "help"; Tab completes; Ctrl-D leaves.\n`);
-  await session.greet();
   return session.serve(rl, history);
 }
 
@@ -89,29 +91,33 @@ class ReplSession {
     }
   }
 
+  /**
+   * Serves lines until `exit`, end of input (Ctrl-D, or the end of a piped
+   * script: lines already read still run), or the session's signal (the
+   * running command is stopped and the rest dropped).
+   */
   serve(rl: Interface, history: History | undefined): Promise<void> {
     return new Promise((resolve) => {
       let queue = Promise.resolve();
       let pending = 0;
+      let leaving = false; // exit typed, or the session aborted: queued lines are dropped
       let closed = false;
-      const end = () => {
-        if (closed) return;
-        closed = true;
-        this.current?.abort(new Error('REPL closed'));
-        this.opts.ctx.signal.removeEventListener('abort', onSessionAbort);
-        void queue.then(() => resolve());
+      const onSessionAbort = () => {
+        leaving = true;
+        this.current?.abort(new Error('session ended'));
+        rl.close();
       };
-      const onSessionAbort = () => rl.close();
       this.opts.ctx.signal.addEventListener('abort', onSessionAbort, { once: true });
       rl.on('line', (line: string) => {
         history?.add(line);
         pending++;
         queue = queue.then(async () => {
-          if (closed) return;
-          const leave = await this.handle(line);
           pending--;
-          if (leave) rl.close();
-          else if (pending === 0 && !closed) rl.prompt();
+          if (leaving) return;
+          if (await this.handle(line)) {
+            leaving = true;
+            rl.close();
+          } else if (pending === 0 && !closed) rl.prompt();
         });
       });
       rl.on('SIGINT', () => {
@@ -125,8 +131,14 @@ class ReplSession {
         this.io.stdout.write('^C\n');
         rl.prompt();
       });
-      rl.on('close', end);
-      if (this.opts.ctx.signal.aborted) rl.close();
+      rl.on('close', () => {
+        closed = true;
+        void queue.then(() => {
+          this.opts.ctx.signal.removeEventListener('abort', onSessionAbort);
+          resolve();
+        });
+      });
+      if (this.opts.ctx.signal.aborted) onSessionAbort();
       else rl.prompt();
     });
   }
@@ -152,9 +164,18 @@ class ReplSession {
         else await this.run(helpArgv(action.topic));
         return false;
       case 'run':
+        if (!this.knows(action.argv[0]!)) {
+          this.io.stderr.write(`flagella: unknown command "${action.argv[0]!}" (type help for the commands)\n`);
+          return false;
+        }
         await this.run(action.argv);
         return false;
     }
+  }
+
+  /** A first word the program has a command for (options like --version pass through to it). */
+  private knows(word: string): boolean {
+    return word.startsWith('-') || this.completion.program.commands.some((c) => c.name() === word || c.aliases().includes(word));
   }
 
   private async run(argv: readonly string[]): Promise<void> {

@@ -217,6 +217,16 @@ db('status: a summary, and the document in JSON and YAML', () => {
   assert.is(yaml[0]?.nodeName, 'cli-node');
 });
 
+db('the REPL on the agent, fed from a pipe: the same commands, one source', () => {
+  const r = spawnSync(process.execPath, [BIN, 'repl'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, input: 'tables\nget frontends 10.96.0.50:80/TCP -o json\nshow nope\nlb\nexit\n', env: { ...process.env, ...env } });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^flagella \\d+\\.\\d+\\.\\d+ REPL on the agent at ${dirs.socket.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.`));
+  assert.match(r.stdout, /\nfrontends\s+\d+\s+\d+\s+address \(primary\)/);
+  assert.match(r.stdout, /"serviceName": "default\/web"/);
+  assert.match(r.stdout, /\nSVC: ID=\d+ ADDR=10\.96\.0\.50:80\/TCP SLOT=0 /, 'lb dump on the session\'s --bpf-root ($FLAGELLA_BPF_ROOT)');
+  assert.match(r.stderr, /table "nope" not found/);
+});
+
 db('lb dump reads the agent\'s pinned maps', () => {
   const r = flagella(['lb', 'dump'], env);
   assert.is(r.code, 0, r.stderr);

@@ -55,6 +55,8 @@ repl('commands, short forms, errors that leave the shell running, help', async (
     t.send('db list frontends default/web --index service --columns address', 'Enter');
     s = await t.waitFor(/192\.168\.1\.10:30080\/TCP\nflagella>\s*$/);
     assert.is(after(s, 'db list frontends default/web --index service --columns address').trimEnd(), 'Address\n10.96.0.20:443/TCP\n10.96.0.20:80/TCP\n192.168.1.10:30080/TCP\nflagella>');
+    t.send('bogus', 'Enter');
+    await t.waitFor(/unknown command "bogus" \(type help for the commands\)\nflagella>\s*$/);
     t.send('show nope', 'Enter');
     await t.waitFor(/table "nope" not found[^\n]*\nflagella>\s*$/);
     t.send('lb', 'Enter');
