@@ -7,7 +7,7 @@ import { CliError, ExitCode } from './errors.js';
 
 /** --bpf-root, defaulting to the session's setting (the REPL's) or $FLAGELLA_BPF_ROOT. */
 export function bpfRootOption(ctx: CliContext): Option {
-  return new Option('--bpf-root <dir>', 'where the datapath pins its maps (the agent\'s --bpf-root)').default(ctx.settings.bpfRoot);
+  return new Option('--bpf-root <dir>', "where the datapath pins its maps (the agent's --bpf-root; default from $FLAGELLA_BPF_ROOT)").default(ctx.settings.bpfRoot);
 }
 
 /** Runs `read` and maps its failures: pins not there -> CliError exit 3, anything else -> exit 1 naming what was read. */

@@ -75,6 +75,14 @@ basics('--help on the root and on every command, exit 0; the root documents the 
     assert.is(h.code, 0, cmd);
     assert.match(h.stdout, new RegExp(`Usage: flagella ${cmd}`), cmd);
   }
+  for (const cmd of ['lb dump', 'policy dump', 'ct list', 'status', 'monitor', 'repl']) {
+    const h = flagella(...cmd.split(' '), '--help');
+    assert.is(h.code, 0, cmd);
+    assert.match(h.stdout, new RegExp(`Usage: flagella ${cmd}`), cmd);
+  }
+  for (const cmd of ['policy dump', 'ct list', 'monitor', 'repl']) assert.match(flagella(...cmd.split(' '), '--help').stdout, /--bpf-root <dir>/, cmd);
+  assert.match(flagella('monitor', '--help').stdout, /--direct/);
+  assert.match(flagella('repl', '--help').stdout, /--history-file <path>/);
   assert.match(flagella('db', 'get', '--help').stdout, /--index <name>/);
   assert.match(flagella('db', 'watch', '--help').stdout, /--count <n>/);
 });
