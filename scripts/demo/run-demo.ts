@@ -10,7 +10,7 @@
 //
 // Exit status 0 when every step did what it says, 1 with the failed step's
 // message, 130/143 when interrupted.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -63,6 +63,45 @@ function flagella(args: readonly string[], env: Record<string, string>): void {
   const text = `${r.stdout}${r.stderr}`.trimEnd();
   for (const line of text.split('\n')) out(`   ${line}`);
   if (r.status !== 0) throw new Error(`flagella ${args.join(' ')} ended with ${r.status ?? r.signal}`);
+}
+
+const MONITOR_LINES = 3;
+
+/**
+ * Starts `flagella monitor` on the agent's event stream and resolves, once
+ * it listens, to `lines`: its first MONITOR_LINES lines (bounded: what came
+ * within 20 s; its error output too). The demo kills it at the end.
+ */
+async function startMonitor(socket: string, pinRoot: string): Promise<{ lines: Promise<string[]> }> {
+  const child = spawn(process.execPath, [FLAGELLA_BIN, 'monitor', '--type', 'drop', '-n', String(MONITOR_LINES)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FLAGELLA_API_SOCKET: socket, FLAGELLA_BPF_ROOT: pinRoot },
+  });
+  cleanup.add('monitor', () => child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`flagella monitor did not start listening: ${stderr}`)), 30_000);
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('Listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`flagella monitor ended (${code}): ${stderr}`)));
+  });
+  // Wrapped: an async function returning a bare promise would wait for it.
+  const lines = new Promise<string[]>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGINT'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve([...stdout.trimEnd().split('\n').filter(Boolean), ...stderr.trimEnd().split('\n').filter((l) => l !== '' && !l.startsWith('Listening'))]);
+    });
+  });
+  return { lines };
 }
 
 interface FrontendRow {
@@ -125,9 +164,15 @@ async function main(): Promise<void> {
     30_000,
   );
   say('in the datapath: the web pods enforce ingress policy');
+  const monitor = await startMonitor(agent.socket, pinRoot);
   const denied = await scraper.connectMany(VIP, PORT, DENIED_TRIES, TIMEOUT_MS);
   say(`scraper  ${DENIED_TRIES} connections -> ${tally(denied)}   (dropped by policy: no answer within ${TIMEOUT_MS} ms)`);
   if (denied.some((p) => p.ok)) throw new Error(`the scraper still connects after the policy: ${tally(denied)}`);
+  const drops = await monitor.lines;
+  out(`\n   $ flagella monitor --type drop   (running meanwhile; its first ${MONITOR_LINES} lines)`);
+  for (const line of drops) say(line);
+  if (!drops.some((l) => l.includes('DROP_POLICY_INGRESS'))) throw new Error('flagella monitor showed no policy drop');
+  out();
   const allowed = await shop.connectMany(VIP, PORT, CONNECTIONS, TIMEOUT_MS);
   say(`shop     ${CONNECTIONS} connections -> ${tally(allowed)}`);
   if (allowed.some((p) => !p.ok)) throw new Error(`the shop lost connections after the policy: ${tally(allowed)}`);

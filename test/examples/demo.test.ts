@@ -1,8 +1,8 @@
 // The demo (npm run demo) shortened (--short: fewer connections): it runs
-// end to end and leaves nothing behind; interrupted by Ctrl-C (SIGINT to its
-// process group, as a terminal sends it) once the agent runs, it removes
-// everything it created (agent and pod processes, namespaces, pins,
-// temporary files) and exits 130.
+// end to end (the policy drops show in flagella monitor) and leaves nothing
+// behind; interrupted by Ctrl-C (SIGINT to its process group, as a terminal
+// sends it) once the agent runs, it removes everything it created (agent
+// and pod processes, namespaces, pins, temporary files) and exits 130.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -87,6 +87,7 @@ demo('runs end to end: spread, policy taking effect, the tables and maps; leaves
     assert.match(run.out, /== 4\. connections to the virtual IP 10\.96\.100\.10:80 are spread over the backends/);
     assert.match(run.out, /shop {5}9 connections -> web-\d \d/);
     assert.match(run.out, /scraper {2}3 connections -> timed out 3/);
+    assert.match(run.out, /\$ flagella monitor --type drop[^\n]*\n {3}\d\d:\d\d:\d\d\.\d{3} {2}drop {3}DROP_POLICY_INGRESS {2}tc-egress to-web\d \(ifindex \d+\) {2}TCP 10\.202\.2\.2:\d+ -> 10\.202\.1\d\.2:8080 {2}identity \d+ -> \d+/);
     assert.match(run.out, /\$ flagella db show frontends\n {3}Address\s+Type[^\n]*\n {3}10\.96\.100\.10:80\/TCP\s+ClusterIP\s+demo\/web/);
     assert.match(run.out, /\$ flagella lb dump\n(?: {3}[A-Z]+: [^\n]*\n)*? {3}SVC: ID=\d+ ADDR=10\.96\.100\.10:80\/TCP SLOT=3 BEID=\d+/);
     assert.match(run.out, /removed: the agent and pod processes, the namespaces, the pins, the temporary files\n\ndemo done\n$/);
