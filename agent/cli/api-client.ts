@@ -1,4 +1,4 @@
-// The agent's HTTP API over its unix socket (docs: /work/briefs/api-contract.md
+// The agent's HTTP API over its unix socket (contract: agent/api/README.md
 // in the project notes; summarised in the README): JSON requests and
 // newline-delimited JSON streams, with typed errors so the CLI can tell "the
 // agent is not there" (exit 4) from "the agent said no" (its status and
