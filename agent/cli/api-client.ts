@@ -1,5 +1,5 @@
-// The agent's HTTP API over its unix socket (contract: agent/api/README.md
-// in the project notes; summarised in the README): JSON requests and
+// The agent's HTTP API over its unix socket (the contract is in
+// agent/api/README.md): JSON requests and
 // newline-delimited JSON streams, with typed errors so the CLI can tell "the
 // agent is not there" (exit 4) from "the agent said no" (its status and
 // message). node:http with `socketPath`: no dependency, one connection per
