@@ -52,6 +52,7 @@ const debianNeeds = [
   { pkg: 'ethtool', present: () => have('ethtool') },
   { pkg: 'tmux', present: () => have('tmux') },
   { pkg: 'util-linux', present: () => have('nsenter') },
+  { pkg: 'iputils-ping', present: () => have('ping') },
 ];
 
 export function ensureDebianPackages() {
