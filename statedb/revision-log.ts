@@ -10,9 +10,10 @@
 // - The one open write transaction (the table is locked) appends in place
 //   and stamps in place; abort truncates its appends and clears its stamps,
 //   which no committed snapshot could see (they are newer than all of them).
-// - Superseded entries stay until they outnumber the live ones by a margin;
-//   then a commit copies the live ones into a fresh log. Older snapshots
-//   keep the old array, which nobody appends to any more.
+// - Superseded entries stay until there are more than 1024 of them and
+//   half as many as live ones; then a commit copies the live ones into a
+//   fresh log. Older snapshots keep the old array, which nobody appends to
+//   any more.
 import type { StoredEntry } from './entry.js';
 
 /** Below this many superseded entries a log is never compacted. */
@@ -30,9 +31,13 @@ export class RevisionLog<T> {
     return new RevisionLog<T>([], 0);
   }
 
-  /** True when a commit should replace this log by a compacted copy. */
+  /**
+   * True when a commit should replace this log by a compacted copy: once
+   * superseded entries (which keep their old objects alive) pass half the
+   * live ones. Compacting visits about three entries per superseded one.
+   */
   get wantsCompaction(): boolean {
-    return this.dead >= COMPACT_MIN_DEAD && this.dead > this.entries.length - this.dead;
+    return this.dead >= COMPACT_MIN_DEAD && this.dead * 2 > this.entries.length - this.dead;
   }
 
   /** A fresh log holding only the entries live now (call at commit, when no write is open). */
