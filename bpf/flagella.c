@@ -22,6 +22,7 @@
 #include "lib/nat.h"
 #include "lib/metrics.h"
 #include "lib/policy.h"
+#include "lib/policy-other.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -34,13 +35,13 @@ static __always_inline const struct flg_config *flg_config_get(void)
 	return cfg;
 }
 
-/* tc sees the linear part of the skb only; pull the headers in when a
- * (rare) non-linear skb has them in fragments. */
-static __always_inline void flg_tc_linearize(struct __sk_buff *skb)
+/* tc sees the linear part of the skb only; pull the first `span` bytes in
+ * when a (rare) non-linear skb has them in fragments. */
+static __always_inline void flg_tc_linearize(struct __sk_buff *skb, __u32 span)
 {
 	__u32 linear = skb->data_end - skb->data;
-	if (linear < FLG_MAX_HDR_LEN && skb->len > linear)
-		bpf_skb_pull_data(skb, skb->len < FLG_MAX_HDR_LEN ? skb->len : FLG_MAX_HDR_LEN);
+	if (linear < span && skb->len > linear)
+		bpf_skb_pull_data(skb, skb->len < span ? skb->len : span);
 }
 
 /* Maps a parse outcome that is not FLG_PARSE_OK to its reason. */
@@ -51,6 +52,27 @@ static __always_inline __u32 flg_parse_reason(int parsed)
 	if (parsed == FLG_PARSE_MALFORMED)
 		return FLG_REASON_DROP_MALFORMED;
 	return FLG_REASON_PASSED;
+}
+
+/* Whether policy judges a packet parse.h did not hand to the service path. */
+static __always_inline int flg_parse_judged(int parsed)
+{
+	return parsed == FLG_PARSE_IPV4_OTHER || parsed == FLG_PARSE_FRAGMENT || parsed == FLG_PARSE_IPV6 ||
+	       parsed == FLG_PARSE_MALFORMED;
+}
+
+/* Policy at the endpoint behind this tc hook for a packet the service path
+ * did not take: FLG_REASON_PASSED or a drop reason (policy-other.h). */
+static __always_inline __u32 flg_tc_policy_other(struct __sk_buff *skb, const struct flg_config *cfg,
+						 const struct endpoint_info *ep, __u8 direction, int parsed,
+						 struct flg_pkt *pkt, struct flg_ids *ids)
+{
+	/* An ICMP error's quote lies past FLG_MAX_HDR_LEN; pulling moves
+	 * the data, so the pointers are read after it. */
+	if (pkt->proto == IPPROTO_ICMP && parsed == FLG_PARSE_IPV4_OTHER)
+		flg_tc_linearize(skb, FLG_MAX_ICMP_ERROR_HDR_LEN);
+	return flg_policy_check_other(cfg, ep, direction, (void *)(long)skb->data, (void *)(long)skb->data_end,
+				      parsed, pkt, ids);
 }
 
 static __always_inline int flg_tc_verdict(__u32 reason)
@@ -65,7 +87,7 @@ int flg_tc_ingress(struct __sk_buff *skb)
 	if (!cfg)
 		return TC_ACT_OK;
 
-	flg_tc_linearize(skb);
+	flg_tc_linearize(skb, FLG_MAX_HDR_LEN);
 	struct flg_pkt pkt = { .len = skb->len };
 	struct flg_lb_target t = {};
 	struct flg_ids ids = {};
@@ -74,6 +96,15 @@ int flg_tc_ingress(struct __sk_buff *skb)
 
 	if (parsed != FLG_PARSE_OK) {
 		reason = flg_parse_reason(parsed);
+		if (reason < FLG_REASON_DROP_FIRST && flg_parse_judged(parsed)) {
+			/* From an endpoint: its egress policy fails closed. */
+			const struct endpoint_info *ep = flg_policy_endpoint(skb->ifindex);
+			if (ep) {
+				__u32 verdict = flg_tc_policy_other(skb, cfg, ep, FLG_POLICY_EGRESS, parsed, &pkt, &ids);
+				if (verdict != FLG_REASON_PASSED)
+					reason = verdict;
+			}
+		}
 		goto out;
 	}
 
@@ -98,7 +129,7 @@ int flg_tc_ingress(struct __sk_buff *skb)
 		if (ep) {
 			struct flg_tuple sent = { pkt.saddr, pkt.daddr, pkt.sport, pkt.dport };
 			__u32 verdict = flg_policy_check(cfg, ep, FLG_POLICY_EGRESS, &sent, &pkt, peer_addr,
-							 peer_port, &ids);
+							 peer_port, FLG_POLICY_CT_TRACK, &ids);
 			if (verdict != FLG_REASON_PASSED)
 				reason = verdict;
 		}
@@ -119,14 +150,22 @@ int flg_tc_egress(struct __sk_buff *skb)
 	if (!cfg)
 		return TC_ACT_OK;
 
-	flg_tc_linearize(skb);
+	flg_tc_linearize(skb, FLG_MAX_HDR_LEN);
 	struct flg_pkt pkt = { .len = skb->len };
 	struct flg_lb_target t = {};
 	struct flg_ids ids = {};
-	if (flg_parse((void *)(long)skb->data, (void *)(long)skb->data_end, &pkt) != FLG_PARSE_OK)
-		return TC_ACT_OK;
-
+	int parsed = flg_parse((void *)(long)skb->data, (void *)(long)skb->data_end, &pkt);
 	__u32 reason = FLG_REASON_PASSED;
+	if (parsed != FLG_PARSE_OK) {
+		/* Into an endpoint: its ingress policy fails closed. */
+		const struct endpoint_info *ep = flg_parse_judged(parsed) ? flg_policy_endpoint(skb->ifindex) : NULL;
+		if (!ep)
+			return TC_ACT_OK;
+		reason = flg_tc_policy_other(skb, cfg, ep, FLG_POLICY_INGRESS, parsed, &pkt, &ids);
+		goto out;
+	}
+
+
 	struct flg_tuple received = { pkt.saddr, pkt.daddr, pkt.sport, pkt.dport };
 	if (flg_lb4_reverse(cfg, &pkt, &t)) {
 		reason = flg_tc_nat4(skb, &pkt, 0, t.addr, t.port) ? FLG_REASON_DROP_CSUM_ERROR
@@ -139,11 +178,12 @@ int flg_tc_egress(struct __sk_buff *skb)
 		const struct endpoint_info *ep = flg_policy_endpoint(skb->ifindex);
 		if (ep) {
 			__u32 verdict = flg_policy_check(cfg, ep, FLG_POLICY_INGRESS, &received, &pkt,
-							 received.saddr, received.dport, &ids);
+							 received.saddr, received.dport, FLG_POLICY_CT_TRACK, &ids);
 			if (verdict != FLG_REASON_PASSED)
 				reason = verdict;
 		}
 	}
+out:
 	if (reason == FLG_REASON_PASSED)
 		return TC_ACT_OK;
 	flg_account(cfg, reason, FLG_HOOK_TC_EGRESS, skb->ifindex, &pkt, t.backend_id, t.rev_nat_index, &ids);

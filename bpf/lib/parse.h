@@ -22,22 +22,30 @@ struct flg_pkt {
 };
 
 enum flg_parse {
-	FLG_PARSE_OK = 0,     /* IPv4 TCP/UDP, unfragmented, headers complete */
-	FLG_PARSE_OTHER,      /* not IPv4 or not TCP/UDP: not ours */
-	FLG_PARSE_FRAGMENT,   /* IPv4 fragment: no ports to match */
-	FLG_PARSE_MALFORMED,  /* IPv4 claimed but headers broken or truncated */
+	FLG_PARSE_OK = 0,       /* IPv4 TCP/UDP, unfragmented, headers complete: load-balanced */
+	FLG_PARSE_OTHER,        /* not IP, or too short to tell: not ours */
+	FLG_PARSE_FRAGMENT,     /* IPv4 fragment (any protocol): addresses and proto filled */
+	FLG_PARSE_MALFORMED,    /* IPv4 claimed but headers broken or truncated */
+	FLG_PARSE_IPV4_OTHER,   /* IPv4 neither TCP nor UDP, unfragmented: addresses, proto, l4_off filled */
+	FLG_PARSE_IPV6,         /* IPv6: nothing filled */
 };
 
 /* The largest header span the parser reads: Ethernet + IPv4 with options + TCP. */
 #define FLG_MAX_HDR_LEN (ETH_HLEN + 60 + sizeof(struct tcphdr))
 
+/*
+ * Classifies a packet and, for IPv4 TCP/UDP, fills *pkt. Only the IPv4
+ * header is read for anything else: what policy needs beyond it (ICMP,
+ * SCTP, fragments, IPv6) is read by policy-other.h, and only at an endpoint
+ * that is judged, so pass-through traffic pays nothing for it.
+ */
 static __always_inline int flg_parse(void *data, void *data_end, struct flg_pkt *pkt)
 {
 	struct ethhdr *eth = data;
 	if ((void *)(eth + 1) > data_end)
 		return FLG_PARSE_OTHER; /* too short to tell what it is */
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
-		return FLG_PARSE_OTHER;
+		return eth->h_proto == bpf_htons(ETH_P_IPV6) ? FLG_PARSE_IPV6 : FLG_PARSE_OTHER;
 
 	struct iphdr *ip = (void *)(eth + 1);
 	if ((void *)(ip + 1) > data_end)
@@ -48,15 +56,15 @@ static __always_inline int flg_parse(void *data, void *data_end, struct flg_pkt 
 	__u32 tot_len = bpf_ntohs(ip->tot_len);
 	if (tot_len < ihl_len || (void *)ip + ihl_len > data_end)
 		return FLG_PARSE_MALFORMED;
-	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
-		return FLG_PARSE_OTHER;
-	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-		return FLG_PARSE_FRAGMENT;
 
 	pkt->saddr = ip->saddr;
 	pkt->daddr = ip->daddr;
 	pkt->proto = ip->protocol;
 	pkt->l4_off = ETH_HLEN + ihl_len;
+	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return FLG_PARSE_FRAGMENT;
+	if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP)
+		return FLG_PARSE_IPV4_OTHER;
 
 	void *l4 = (void *)ip + ihl_len;
 	if (ip->protocol == IPPROTO_TCP) {

@@ -114,6 +114,11 @@ static __always_inline __u32 flg_policy_drop_reason(int verdict, int egress)
 	return egress ? FLG_REASON_DROP_POLICY_EGRESS : FLG_REASON_DROP_POLICY_INGRESS;
 }
 
+/* How a packet takes part in policy connection tracking. */
+#define FLG_POLICY_CT_TRACK  0 /* found as a flow or a reply; a new allowed flow is recorded */
+#define FLG_POLICY_CT_LOOKUP 1 /* found as a flow or a reply, never recorded (ICMP echo reply, later fragment) */
+#define FLG_POLICY_CT_NONE   2 /* judged by policy alone (ICMP that is neither echo nor a tracked error) */
+
 /*
  * The verdict on one packet at endpoint `ep` in `direction`. `tuple` is the
  * flow as the endpoint sees it: as it sent it (egress, before any DNAT) or
@@ -121,13 +126,15 @@ static __always_inline __u32 flg_policy_drop_reason(int verdict, int egress)
  * `dport` are what policy judges: the destination after DNAT on egress, the
  * source and the destination port on ingress. Every endpoint's flows are
  * tracked, enforced or not, so a reply finds the entry its flow left on
- * this side whichever directions each side enforces. Returns
- * FLG_REASON_PASSED or a policy drop reason; *ids is filled for new flows.
+ * this side whichever directions each side enforces. `ct_mode` is a
+ * FLG_POLICY_CT_* constant (the branches it rules out compile away).
+ * Returns FLG_REASON_PASSED or a policy drop reason; *ids is filled for
+ * new flows.
  */
 static __always_inline __u32 flg_policy_check(const struct flg_config *cfg, const struct endpoint_info *ep,
 					      __u8 direction, const struct flg_tuple *tuple,
 					      const struct flg_pkt *pkt, __be32 peer_addr, __be16 dport,
-					      struct flg_ids *ids)
+					      int ct_mode, struct flg_ids *ids)
 {
 	int egress = direction == FLG_POLICY_EGRESS;
 	struct ct4_key key = {
@@ -140,13 +147,16 @@ static __always_inline __u32 flg_policy_check(const struct flg_config *cfg, cons
 	};
 	__u32 now = flg_now_seconds();
 	int syn = flg_is_syn(pkt);
-	struct ct4_entry *flow = bpf_map_lookup_elem(&flg_ct4, &key);
+	struct ct4_entry *flow = NULL;
 
-	if (flow && flow->lifetime > now && !syn) {
-		flg_ct_refresh(flow, cfg, pkt, now);
-		return FLG_REASON_PASSED;
+	if (ct_mode != FLG_POLICY_CT_NONE) {
+		flow = bpf_map_lookup_elem(&flg_ct4, &key);
+		if (flow && flow->lifetime > now && !syn) {
+			flg_ct_refresh(flow, cfg, pkt, now);
+			return FLG_REASON_PASSED;
+		}
 	}
-	if (!syn) {
+	if (ct_mode != FLG_POLICY_CT_NONE && !syn) {
 		/* A reply: the reversed tuple is a flow this endpoint's peer
 		 * opened towards it (ingress entry) or it opened (egress). */
 		struct ct4_key origin = {
@@ -186,6 +196,8 @@ static __always_inline __u32 flg_policy_check(const struct flg_config *cfg, cons
 		entry.flags = FLG_CT_F_POLICY_ENFORCED;
 		entry.policy_match = match;
 	}
+	if (ct_mode != FLG_POLICY_CT_TRACK)
+		return FLG_REASON_PASSED;
 	/* A full LRU evicts; if the write still fails, the next packet of
 	 * the flow is judged again, which is safe. */
 	if (flow)

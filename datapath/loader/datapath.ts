@@ -8,6 +8,8 @@ import {
   type Ct4Key,
   type EndpointInfo,
   type FlgConfig,
+  type Frag4Entry,
+  type Frag4Key,
   type FlgMetricsValue,
   type FlgPolicyState,
   type IpcacheKey,
@@ -39,6 +41,8 @@ export interface DatapathMaps {
   /** Outer map: rev-NAT index -> inner ARRAY of M backend ids (see setMaglevTable). */
   lb4Maglev: TypedMap<number, number>;
   ct4: TypedMap<Ct4Key, Ct4Entry>;
+  /** LRU: a first IPv4 fragment's tuple ports per datagram, for policy on the later fragments. */
+  frag4: TypedMap<Frag4Key, Frag4Entry>;
   metrics: TypedMap<number, FlgMetricsValue>;
   /** Ring buffer; read it through events(). */
   events: BpfMap;

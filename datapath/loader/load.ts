@@ -101,6 +101,7 @@ function openMaps(obj: BpfObject, opened: { close(): void }[]): DatapathMaps {
     lb4SourceRange: typed(mapSpecs.flg_lb4_source_range),
     lb4Maglev: typed(mapSpecs.flg_lb4_maglev),
     ct4: typed(mapSpecs.flg_ct4),
+    frag4: typed(mapSpecs.flg_frag4),
     metrics: typed(mapSpecs.flg_metrics),
     events,
     ipcache: typed(mapSpecs.flg_ipcache),

@@ -20,6 +20,8 @@ export const Reason = {
   DROP_POLICY_EGRESS: 16,
   DROP_POLICY_DENY_INGRESS: 17,
   DROP_POLICY_DENY_EGRESS: 18,
+  DROP_FRAG_NOT_FOUND: 19,
+  DROP_POLICY_UNSUPPORTED_FAMILY: 20,
 } as const;
 
 export type ReasonName = keyof typeof Reason;

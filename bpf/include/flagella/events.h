@@ -18,7 +18,7 @@ enum flg_reason {
 	FLG_REASON_FORWARDED = 0,        /* to a service: DNATed to a backend */
 	FLG_REASON_REVERSE_NAT = 1,      /* a backend's reply rewritten back to VIP:port */
 	FLG_REASON_PASSED = 2,           /* not a service: left untouched */
-	FLG_REASON_PASSED_FRAGMENT = 3,  /* an IPv4 fragment: no ports to match, left untouched */
+	FLG_REASON_PASSED_FRAGMENT = 3,  /* an IPv4 fragment: never load-balanced, left untouched */
 	/* The packet was dropped. Every value from FLG_REASON_DROP_FIRST on is a drop. */
 	FLG_REASON_DROP_FIRST = 8,
 	FLG_REASON_DROP_NO_BACKEND = 8,         /* the service has no active backend (count 0) */
@@ -32,6 +32,10 @@ enum flg_reason {
 	FLG_REASON_DROP_POLICY_EGRESS = 16,     /* no policy entry allows the flow out of the endpoint */
 	FLG_REASON_DROP_POLICY_DENY_INGRESS = 17, /* a deny entry matched the flow into the endpoint */
 	FLG_REASON_DROP_POLICY_DENY_EGRESS = 18,  /* a deny entry matched the flow out of the endpoint */
+	FLG_REASON_DROP_FRAG_NOT_FOUND = 19,    /* a later IPv4 fragment at an endpoint enforcing that direction
+						 * whose first fragment was not seen: no ports to judge */
+	FLG_REASON_DROP_POLICY_UNSUPPORTED_FAMILY = 20, /* IPv6 (but neighbour discovery) at an endpoint
+							 * enforcing that direction: no IPv6 policy */
 	FLG_REASON_MAX = 32,                    /* flg_metrics max_entries */
 };
 

@@ -203,6 +203,30 @@ struct ct4_entry {
 	__u32 created;        /* monotonic seconds, for inspection */
 };
 
+/* ---- IPv4 fragments: flg_frag4, LRU_HASH frag4_key -> frag4_entry ---- */
+/*
+ * Only later fragments of a datagram lack the L4 header, so policy remembers
+ * what the first one carried, per datagram: written when a first fragment
+ * passes an endpoint's check (policy active), read by the later ones. The
+ * LRU evicts; an entry older than FLG_FRAG_TIMEOUT_S (Linux's ipfrag_time)
+ * is taken for another datagram that reused the IP id, and ignored.
+ */
+#define FLG_FRAG_TIMEOUT_S 30
+
+struct frag4_key {
+	__be32 saddr;
+	__be32 daddr;
+	__be16 id;  /* IP identification */
+	__u8 proto;
+	__u8 pad;
+};
+
+struct frag4_entry {
+	__be16 sport;  /* the first fragment's policy tuple ports (ICMP echo: the identifier) */
+	__be16 dport;
+	__u32 created; /* monotonic seconds */
+};
+
 /* ---- Counters: flg_metrics, PERCPU_ARRAY reason -> flg_metrics_value --- */
 
 struct flg_metrics_value {
