@@ -14,6 +14,10 @@
  *
  * While flg_policy_state says no endpoint enforces anything, none of this
  * runs: one inlined array read is the whole cost.
+ *
+ * This file judges parsed flows (TCP, UDP, and what policy-other.h reads of
+ * ICMP, SCTP, other protocols and fragments); policy-other.h decides what
+ * everything the service path does not parse becomes.
  */
 #ifndef FLG_LIB_POLICY_H
 #define FLG_LIB_POLICY_H
