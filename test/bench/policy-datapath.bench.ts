@@ -5,8 +5,9 @@
 // scratch namespace, so the endpoint lookup is real.
 //
 // Scenarios, each on the service path (a VIP hit with conntrack hit, the
-// packet flipping VIP <-> backend as in datapath-prog.bench.ts) and on
-// plain forwarding (no service):
+// packet flipping VIP <-> backend as in datapath-prog.bench.ts), on plain
+// forwarding (no service) and on an ICMP echo request (never a service;
+// allowed by an L3-only rule, tracked by its identifier):
 //   policy off              flg_policy_state 0: the service path alone
 //   policy off, endpoints   endpoints registered but none enforcing: must cost the same
 //   not an endpoint         policy on, the interface is not an endpoint
@@ -28,6 +29,7 @@ import {
 } from '../../datapath/index.js';
 import { putService } from '../support/datapath-fixture.js';
 import { TcpFlag, buildPacket } from '../support/packet.js';
+import { buildIcmpEcho } from '../support/packet-protocols.js';
 import { EP_F_EGRESS, EP_F_INGRESS, PolicyBed } from '../support/policy-bed.js';
 import { Report } from './harness.js';
 
@@ -52,16 +54,19 @@ try {
   bed.ipcache(`${BACKEND}/32`, 3000);
   bed.ipcache(`${VIP}/32`, 3001);
   bed.ipcache('10.200.0.0/16', 3002);
+  bed.ipcache('10.201.0.0/16', 3003);
   for (let i = 0; i < 1000; i++) bed.ipcache(`10.50.${i >> 8}.${i & 255}/32`, 4000 + i); // a populated ipcache
   const ep = bed.endpoint(0, 1000, EP_F_INGRESS | EP_F_EGRESS);
   const rules: PolicyMapRule[] = [];
   for (let id = 3000; id < 3003; id++) rules.push({ direction: 'egress', peerIdentity: id, protocol: 6, portLo: 1, portHi: 65535 });
   for (let i = 0; i < 200; i++) rules.push({ direction: 'egress', peerIdentity: 4000 + i, protocol: 6, portLo: 1000 + i, portHi: 1999 + i });
+  rules.push({ direction: 'egress', peerIdentity: 3003, protocol: 0, portLo: 0, portHi: 65535 }); // L3-only: allows the ping
   bed.policy(ep, rules);
   const notEndpoint = bed.ifindex(1);
 
   const service = buildPacket({ saddr: CLIENT, daddr: VIP, proto: 'tcp', sport: 40000, dport: 80, tcpFlags: TcpFlag.ACK, payload: 'x'.repeat(10) });
   const plain = buildPacket({ saddr: CLIENT, daddr: '10.200.0.9', proto: 'tcp', sport: 40000, dport: 443, tcpFlags: TcpFlag.ACK, payload: 'x'.repeat(10) });
+  const ping = buildIcmpEcho({ saddr: CLIENT, daddr: '10.201.0.9', ident: 7, payload: 'x'.repeat(10) });
   const LONG = { tcpSeconds: 21600, synSeconds: 60, finSeconds: 10, otherSeconds: 60 };
   const ZERO = { tcpSeconds: 0, synSeconds: 0, finSeconds: 0, otherSeconds: 0 };
 
@@ -93,7 +98,7 @@ try {
     return res.duration;
   };
 
-  for (const [label, frame] of [['service hit', service], ['no service', plain]] as const) {
+  for (const [label, frame] of [['service hit', service], ['no service', plain], ['ICMP echo', ping]] as const) {
     const samples = scenarios.map(() => [] as number[]);
     scenarios.forEach((sc) => run(dp.programs.tcIngress, frame, sc, 1000)); // warm up, create CT entries
     for (let r = 0; r < ROUNDS; r++) scenarios.forEach((sc, i) => samples[i]!.push(run(dp.programs.tcIngress, frame, sc, REPEAT)));
