@@ -165,7 +165,6 @@ int flg_tc_egress(struct __sk_buff *skb)
 		goto out;
 	}
 
-
 	struct flg_tuple received = { pkt.saddr, pkt.daddr, pkt.sport, pkt.dport };
 	if (flg_lb4_reverse(cfg, &pkt, &t)) {
 		reason = flg_tc_nat4(skb, &pkt, 0, t.addr, t.port) ? FLG_REASON_DROP_CSUM_ERROR
