@@ -41,7 +41,9 @@ async function child(path: string, sync: boolean): Promise<void> {
   const store = openStore(db, path, { sync });
   let n = counter.get(db.readTxn(), counter.primary.query(0))?.n ?? 0;
   process.stdout.write(`start ${n}\n`);
-  const deadline = Date.now() + 20_000;
+  // Commit until killed. The bound only stops a child whose parent died; it is
+  // generous because on a loaded machine tsx start-up alone can take seconds.
+  const deadline = Date.now() + 100_000;
   for (let k = 0; k < 1_000_000 && Date.now() < deadline; k++) {
     const i = n + 1;
     db.write([counter, items], (w) => {
@@ -98,8 +100,8 @@ function runAndKill(path: string, minCommits: number, sync: boolean): Promise<Ru
   return new Promise<Run>((resolve, reject) => {
     const guard = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`child made no progress in 30 s (acked ${run.acked}): ${err}`));
-    }, 30_000);
+      reject(new Error(`child made no progress in 90 s (acked ${run.acked}): ${err}`));
+    }, 90_000);
     proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     proc.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
