@@ -85,9 +85,7 @@ export function ipKeyPrefix(ip: string): string {
 }
 
 function bytesToBinary(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += String.fromCharCode(b);
-  return s;
+  return String.fromCharCode(...bytes); // one flat string (keys are short)
 }
 
 function binaryToBytes(bin: string): Uint8Array {
@@ -139,11 +137,13 @@ export const backendKeyType: KeyType<BackendKey> = {
   fixedWidth: undefined,
   encode(key) {
     if (key.serviceName.includes('\0')) throw new TypeError('a service name cannot contain NUL');
-    let out = `${utf8Binary(key.serviceName)}\0`;
-    if (key.address === undefined) return out;
-    out += `${l3n4AddrKeyString(key.address)}\0`;
-    if (key.source === undefined) return out;
-    return out + utf8Binary(key.source);
+    // Joined once into a flat string: concatenation would leave a rope that
+    // every comparison in the index tree walks again (statedb/binary.ts).
+    const name = utf8Binary(key.serviceName);
+    if (key.address === undefined) return `${name}\0`;
+    const addr = l3n4AddrKeyString(key.address);
+    if (key.source === undefined) return [name, addr, ''].join('\0');
+    return [name, addr, utf8Binary(key.source)].join('\0');
   },
   decode(bin) {
     const nul = bin.indexOf('\0');
