@@ -74,3 +74,30 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === 'function'
   );
 }
+
+/**
+ * Calls an operation that may be synchronous or return a promise and reports
+ * its outcome to `finish` exactly once: at once for a synchronous operation
+ * (no promise is created), after it settles otherwise. Returns the promise to
+ * wait on, or undefined when the operation was synchronous.
+ */
+export function callOperation(
+  call: () => unknown,
+  finish: (error: unknown, failed: boolean) => void,
+): Promise<void> | undefined {
+  let result: unknown;
+  try {
+    result = call();
+  } catch (e) {
+    finish(e, true);
+    return undefined;
+  }
+  if (isThenable(result)) {
+    return Promise.resolve(result).then(
+      () => finish(undefined, false),
+      (e: unknown) => finish(e, true),
+    );
+  }
+  finish(undefined, false);
+  return undefined;
+}

@@ -16,7 +16,7 @@ import type { Health } from './health.js';
 import { makeHealth, MAX_REPORTED_ERRORS, sameHealth, stoppedHealth } from './health.js';
 import type { ReconcilerMetrics } from './metrics.js';
 import { noopReconcilerMetrics, promMetrics } from './metrics.js';
-import { isThenable } from './operations.js';
+import { callOperation } from './operations.js';
 import type { Progress } from './progress.js';
 import { ProgressTracker } from './progress.js';
 import { TokenBucket } from './rate-limiter.js';
@@ -364,21 +364,7 @@ export class Reconciler<T> {
       this.pruneError = failed ? errorMessage(error) : undefined;
       if (failed) this.warn({ reconciler: this.name, err: this.pruneError }, 'reconciler: prune failed');
     };
-    let result: unknown;
-    try {
-      result = operations.prune(txn, objectsOf(table.all(txn)));
-    } catch (e) {
-      finish(e, true);
-      return undefined;
-    }
-    if (isThenable(result)) {
-      return Promise.resolve(result).then(
-        () => finish(undefined, false),
-        (e: unknown) => finish(e, true),
-      );
-    }
-    finish(undefined, false);
-    return undefined;
+    return callOperation(() => operations.prune(txn, objectsOf(table.all(txn))), finish);
   }
 
   // ---- health --------------------------------------------------------------

@@ -12,7 +12,7 @@ import { derivesFrom, isShared, recordStatusWrite } from './derivation.js';
 import { ReconcilerError } from './errors.js';
 import type { OperationName, ReconcilerMetrics } from './metrics.js';
 import type { BatchEntry } from './operations.js';
-import { isThenable } from './operations.js';
+import { callOperation, isThenable } from './operations.js';
 import type { RetryQueue } from './retry-queue.js';
 import { errorMessage, Status } from './status.js';
 
@@ -220,21 +220,7 @@ export class Round<T> {
       }
       if (metrics.timed) metrics.operation(op, (performance.now() - t0) / 1000, failed);
     };
-    let result: unknown;
-    try {
-      result = op === 'delete_batch' ? ops.deleteBatch(txn, entries) : ops.updateBatch(txn, entries);
-    } catch (e) {
-      finish(e, true);
-      return undefined;
-    }
-    if (isThenable(result)) {
-      return Promise.resolve(result).then(
-        () => finish(undefined, false),
-        (e: unknown) => finish(e, true),
-      );
-    }
-    finish(undefined, false);
-    return undefined;
+    return callOperation(() => op === 'delete_batch' ? ops.deleteBatch(txn, entries) : ops.updateBatch(txn, entries), finish);
   }
 
   /**
