@@ -15,6 +15,13 @@ interface Event {
   tag: bigint;
 }
 
+/** A test packet whose first 4 bytes carry the sequence number the program reports. */
+function packet(seq: number, length = 64): Buffer {
+  const data = Buffer.alloc(length);
+  data.writeUInt32LE(seq, 0);
+  return data;
+}
+
 function decode(record: Buffer): Event {
   return { seq: record.readUInt32LE(0), len: record.readUInt32LE(4), tag: record.readBigUInt64LE(8) };
 }
@@ -40,7 +47,7 @@ const ring = suite('kernel ring buffer and per-CPU maps');
 ring('events emitted by test runs are read back in order', () => {
   const s = setup();
   try {
-    for (let i = 0; i < 5; i++) s.prog.testRun({ data: Buffer.alloc(60 + i) });
+    for (let i = 0; i < 5; i++) s.prog.testRun({ data: packet(i + 1, 60 + i) });
     assert.is(s.ring.pending(), 5 * RECORD_BYTES);
     const got: Event[] = [];
     assert.is(s.ring.consume((r) => got.push(decode(r))), 5);
@@ -58,8 +65,9 @@ ring('records wrap around the ring many times without loss; limit stops early', 
   const s = setup();
   try {
     const seqs: number[] = [];
+    let next = 1;
     for (let round = 0; round < 20; round++) {
-      for (let i = 0; i < 50; i++) s.prog.testRun({ data: Buffer.alloc(64) });
+      for (let i = 0; i < 50; i++) s.prog.testRun({ data: packet(next++) });
       assert.is(s.ring.consume((r) => seqs.push(decode(r).seq), 10), 10);
       s.ring.consume((r) => seqs.push(decode(r).seq));
     }
@@ -73,7 +81,7 @@ ring('a full ring drops new events in the kernel; the consumer sees a gap-free p
   const s = setup();
   try {
     const capacity = Math.floor(s.events.maxEntries / RECORD_BYTES);
-    for (let i = 0; i < capacity + 50; i++) s.prog.testRun({ data: Buffer.alloc(64) });
+    for (let i = 0; i < capacity + 50; i++) s.prog.testRun({ data: packet(i + 1) });
     const seqs: number[] = [];
     s.ring.consume((r) => seqs.push(decode(r).seq));
     assert.equal(seqs, Array.from({ length: capacity }, (_, i) => i + 1));
@@ -92,7 +100,7 @@ ring('start() drains on fd readiness without blocking the event loop', async () 
       got.push(decode(r).seq);
       if (got.length === 3) wake();
     });
-    for (let i = 0; i < 3; i++) s.prog.testRun({ data: Buffer.alloc(64) });
+    for (let i = 0; i < 3; i++) s.prog.testRun({ data: packet(i + 1) });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((_, reject) => (timer = setTimeout(() => reject(new Error(`only ${got.length} events arrived`)), 5000)));
     try {
