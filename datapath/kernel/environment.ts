@@ -96,8 +96,10 @@ function checkPrivileges(problems: string[]): EnvironmentReport['privileges'] {
   const ok = (capBpf || capSysAdmin) && capNetAdmin;
   if (!ok) {
     const missing = [!(capBpf || capSysAdmin) ? 'CAP_BPF' : '', !capNetAdmin ? 'CAP_NET_ADMIN' : ''].filter(Boolean).join(' and ');
+    // Root without them is a restricted capability set (a container, setpriv): "run as root" would not help.
+    const advice = uid === 0 ? 'root here lacks them; grant' : 'run as root, or grant';
     problems.push(
-      `missing ${missing} (uid ${uid}): run as root, or grant CAP_BPF and CAP_NET_ADMIN ` +
+      `missing ${missing} (uid ${uid}): ${advice} CAP_BPF and CAP_NET_ADMIN ` +
         `(plus CAP_SYS_ADMIN to mount bpffs and enter network namespaces), e.g. a container's securityContext.capabilities.add: [BPF, NET_ADMIN, SYS_ADMIN]`,
     );
   }
