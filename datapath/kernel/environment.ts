@@ -86,10 +86,13 @@ export function checkEnvironment(opts: EnvironmentOptions = {}): EnvironmentRepo
 }
 
 function checkPrivileges(problems: string[]): EnvironmentReport['privileges'] {
-  const status = readFileSync('/proc/self/status', 'utf8');
+  return privilegesOf(readFileSync('/proc/self/status', 'utf8'), process.getuid?.() ?? -1, problems);
+}
+
+/** The privileges described by a /proc/<pid>/status text for uid; what is missing goes to problems. */
+export function privilegesOf(status: string, uid: number, problems: string[]): EnvironmentReport['privileges'] {
   const capEff = BigInt(`0x${/^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
   const has = (cap: number): boolean => (capEff & (1n << BigInt(cap))) !== 0n;
-  const uid = process.getuid?.() ?? -1;
   const capSysAdmin = has(CAP_SYS_ADMIN);
   const capBpf = has(CAP_BPF);
   const capNetAdmin = has(CAP_NET_ADMIN);
