@@ -134,6 +134,7 @@ export {
   LBWriteTxn,
   LBWriter,
   sameBackend,
+  ServiceSourceConflictError,
   type LBApplyResult,
   type LBWriterOptions,
 } from './loadbalancer/lb-writer.js';

@@ -37,8 +37,9 @@ export interface ObjectChangeOptions {
 
 /**
  * Applies one change. Throws (for this object only) ConversionError for an
- * invalid object, FrontendConflictError, UnsupportedKindError. A Node other
- * than this node is ignored; deleting an unknown object is a no-op.
+ * invalid object, ServiceSourceConflictError, FrontendConflictError,
+ * UnsupportedKindError. A Node other than this node is ignored; deleting an
+ * unknown object is a no-op.
  */
 export function applyObjectChange(w: LBWriteTxn, change: LBObjectChange, opts: ObjectChangeOptions): void {
   switch (change.kind) {

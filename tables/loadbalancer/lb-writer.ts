@@ -46,6 +46,18 @@ export class FrontendConflictError extends Error {
   }
 }
 
+/** A service name already held by another source (files and Kubernetes both defining it): refused, not merged. */
+export class ServiceSourceConflictError extends Error {
+  override readonly name = 'ServiceSourceConflictError';
+  constructor(
+    readonly serviceName: string,
+    readonly source: string,
+    readonly owner: string,
+  ) {
+    super(`Service ${serviceName}: already defined by source ${owner}; ${source} cannot replace it (remove it there first)`);
+  }
+}
+
 /** The result of LBWriter.apply: the changes it rejected and why (shaped like the agent's ApplyResult). */
 export interface LBApplyResult<C extends LBObjectChange> {
   readonly errors: readonly { readonly change: C; readonly error: Error }[];
@@ -105,6 +117,11 @@ export class LBWriter {
     } finally {
       txn.abort();
     }
+  }
+
+  /** Whether error is a refusal that another object's change may lift (a name or address held elsewhere). */
+  isConflict(error: Error): boolean {
+    return error instanceof FrontendConflictError || error instanceof ServiceSourceConflictError;
   }
 
   /**
@@ -183,18 +200,21 @@ export class LBWriteTxn {
   /**
    * Upserts a service and (at the end of the batch) its frontends: new ones
    * inserted, changed ones rewritten Pending, the ones it no longer has
-   * deleted. Throws FrontendConflictError, before writing anything, when
-   * one of its frontend addresses belongs to another service.
+   * deleted. Throws, before writing anything, ServiceSourceConflictError
+   * when another source holds a service of that name, and
+   * FrontendConflictError when one of its frontend addresses belongs to
+   * another service.
    */
   upsertService(conv: ServiceConversion): void {
     const { services } = this.ctx.tables;
     const name = conv.service.name;
+    const stored = services.get(this.txn, services.primary.query(name));
+    if (stored !== undefined && stored.source !== this.ctx.source) throw new ServiceSourceConflictError(name, this.ctx.source, stored.source);
     const keys = conv.frontends.map((fe) => l3n4AddrKeyString(fe.address));
     conv.frontends.forEach((fe, i) => {
       const owner = this.ownerOf(keys[i]!, fe.address);
       if (owner !== undefined && owner !== name) throw new FrontendConflictError(name, fe.address, owner);
     });
-    const stored = services.get(this.txn, services.primary.query(name));
     // A service neither stored nor touched in this batch has no frontend rows yet.
     const fresh = stored === undefined && !this.dirty.has(name);
     if (stored === undefined || !sameJSON(stored, conv.service)) {
@@ -209,10 +229,15 @@ export class LBWriteTxn {
     this.dirty.set(name, conv.frontends);
   }
 
-  /** Deletes a service and its frontends; its backends stay (they belong to the slices). Returns false when it did not exist. */
+  /**
+   * Deletes a service and its frontends; its backends stay (they belong to
+   * the slices). Returns false when this source holds no such service (one
+   * held by another source is left alone).
+   */
   deleteService(name: string): boolean {
     const { services } = this.ctx.tables;
     const stored = services.get(this.txn, services.primary.query(name));
+    if (stored !== undefined && stored.source !== this.ctx.source) return false;
     for (const key of this.currentKeys(name)) this.owners.set(key, null);
     if (stored === undefined && !this.dirty.has(name)) return false;
     if (stored !== undefined) services.delete(this.txn, stored);

@@ -112,6 +112,28 @@ writes('a frontend address of another service is a conflict for that object only
   assert.equal(frontends().map((f) => `${formatL3n4Addr(f.address)} ${f.serviceName}`), ['10.96.0.1:80/TCP e/b', '10.96.0.2:80/TCP d/a']);
 });
 
+writes('a service name held by another source is refused there, and that source cannot delete it', () => {
+  const { db, tables, writer: k8s, frontends } = setup();
+  const files = new LBWriter(db, tables, { nodeName: 'n1', source: 'file' });
+  assert.equal(files.apply([up('Service', svc('a', '10.96.0.1'))]).errors, []);
+  const refused = k8s.apply([up('Service', svc('a', '10.96.0.2')), up('Service', svc('b', '10.96.0.3'))]);
+  assert.equal(refused.errors.map((e) => [e.error.name, e.error.message]), [
+    ['ServiceSourceConflictError', 'Service d/a: already defined by source file; k8s cannot replace it (remove it there first)'],
+  ]);
+  const rows = () => [...tables.services.all(db.readTxn())].map((e) => `${e.object.name} ${e.object.source}`);
+  assert.equal(rows(), ['d/a file', 'd/b k8s'], 'the first source keeps it; the rest of the batch applied');
+  assert.equal(frontends().map((f) => formatL3n4Addr(f.address)), ['10.96.0.1:80/TCP', '10.96.0.3:80/TCP']);
+  const rev = tables.services.revision(db.readTxn());
+  assert.equal(k8s.apply([del('Service', svc('a', '10.96.0.2'))]).errors, []);
+  assert.is(tables.services.revision(db.readTxn()), rev, "a delete from a source that never held it changes nothing");
+  assert.equal(rows(), ['d/a file', 'd/b k8s']);
+  // Removed from the files, the name is free for the other source.
+  files.apply([del('Service', svc('a', '10.96.0.1'))]);
+  assert.equal(k8s.apply([up('Service', svc('a', '10.96.0.2'))]).errors, []);
+  assert.equal(rows(), ['d/a k8s', 'd/b k8s']);
+  assert.equal(frontends().map((f) => `${formatL3n4Addr(f.address)} ${f.serviceName}`), ['10.96.0.2:80/TCP d/a', '10.96.0.3:80/TCP d/b']);
+});
+
 writes('invalid objects are reported, the valid ones in the batch applied; unsupported kinds are errors', () => {
   const { writer, frontends } = setup();
   const bad = svc('bad', '10.96.0.300');
