@@ -97,7 +97,8 @@ export class ControlPlane {
    * LBWriter, Pods, Namespaces and NetworkPolicies to the policy writer,
    * and this node's Node to its LBWriter when `nodeObjects` (the node's
    * addresses then come from the cluster). Per-object rejections are
-   * recorded under the source's name.
+   * recorded under the source's name; conflicts are retried through its
+   * LBWriter.
    */
   sinkFor(source: string, opts: { nodeObjects: boolean }): ObjectSink & { readonly kinds: readonly string[] } {
     const lb = this.lbWriter(source);
@@ -105,7 +106,7 @@ export class ControlPlane {
     const routes: SinkRoutes = { Service: lb, EndpointSlice: lb, Pod: policy, Namespace: policy, NetworkPolicy: policy };
     if (opts.nodeObjects) routes.Node = lb;
     const dispatch = new DispatchSink(routes, { unrouted: 'ignore' });
-    return Object.assign(this.rejections.wrap(source, dispatch), { kinds: dispatch.kinds });
+    return Object.assign(this.rejections.wrap(source, dispatch, lb), { kinds: dispatch.kinds });
   }
 
   /**

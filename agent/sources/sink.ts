@@ -48,7 +48,8 @@ export interface ObjectSink {
    *
    * A change the sink rejects (a bad object) is returned in `errors` and the
    * rest of the batch still applies; the source logs it and does not retry it
-   * (the object stays rejected until it changes). Throwing means nothing was
+   * (the object stays rejected until it changes; the agent retries conflicts
+   * itself, see RejectionTracker). Throwing means nothing was
    * applied: the source keeps the batch and retries it, merged with newer
    * changes, after a backoff.
    */

@@ -7,7 +7,7 @@ import type { networkInterfaces } from 'node:os';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DB } from '../../statedb/index.js';
-import { newPolicyTables, PolicyWriter } from '../../tables/index.js';
+import { formatL3n4Addr, LBWriter, newLBTables, newPolicyTables, PolicyWriter } from '../../tables/index.js';
 import {
   ApiSource,
   checkLoopback,
@@ -80,6 +80,44 @@ sinks('the rejection tracker keeps current rejections per source and forgets fix
   await sink.apply([{ type: 'upsert', kind: 'Service', object: svc('a', 80) } as KubeChange, { type: 'delete', kind: 'Service', object: svc('b', 1) } as KubeChange]);
   assert.is(tracker.size, 0);
   assert.equal([...tracker.countBySource()], []);
+});
+
+sinks('a refused conflict applies by itself once the other source lets go of the name or address', async () => {
+  const db = new DB({ validate: true });
+  const lb = newLBTables(db);
+  const tracker = new RejectionTracker();
+  const writer = (source: string) => new LBWriter(db, lb, { nodeName: 'n1', source });
+  const [fileWriter, k8sWriter] = [writer('files'), writer('k8s')];
+  const files = tracker.wrap('files', fileWriter, fileWriter);
+  const k8s = tracker.wrap('k8s', k8sWriter, k8sWriter);
+  const up = (object: Record<string, unknown>) => ({ type: 'upsert', kind: 'Service', object }) as KubeChange;
+  const del = (object: Record<string, unknown>) => ({ type: 'delete', kind: 'Service', object }) as KubeChange;
+  const services = () => [...lb.services.all(db.readTxn())].map((e) => `${e.object.name} ${e.object.source}`);
+  const frontends = () => [...lb.frontends.all(db.readTxn())].map((e) => `${e.object.serviceName} ${formatL3n4Addr(e.object.address)}`);
+
+  await files.apply([up(service('default', 'web', '10.96.0.1')), up(service('default', 'c', '10.96.0.9'))]);
+  await k8s.apply([up(service('default', 'web', '10.96.0.2')), up(service('default', 'b', '10.96.0.9'))]);
+  assert.equal(tracker.list().map((r) => [r.source, r.object, r.error]), [
+    ['k8s', 'Service default/b', 'Service default/b: frontend 10.96.0.9:80/TCP belongs to service default/c'],
+    ['k8s', 'Service default/web', 'Service default/web: already defined by source files; k8s cannot replace it (remove it there first)'],
+  ]);
+  // A newer version of a refused object replaces the refused one: the older is never applied.
+  await k8s.apply([up(service('default', 'web', '10.96.0.3'))]);
+  assert.equal(services(), ['default/c files', 'default/web files']);
+
+  // The files drop web and move c: both refused k8s objects apply after that batch, no k8s event needed.
+  await files.apply([del(service('default', 'web', '10.96.0.1')), up(service('default', 'c', '10.96.0.10'))]);
+  assert.equal(services(), ['default/b k8s', 'default/c files', 'default/web k8s']);
+  assert.equal(frontends().sort(), ['default/b 10.96.0.9:80/TCP', 'default/c 10.96.0.10:80/TCP', 'default/web 10.96.0.3:80/TCP']);
+  assert.is(tracker.size, 0);
+
+  // A conversion error is not a conflict: it stays until its source changes the object, and is not re-applied.
+  const bad = service('default', 'bad', '10.96.0.300');
+  await files.apply([up(bad)]);
+  const revision = lb.services.revision(db.readTxn());
+  await k8s.apply([del(service('default', 'b', '10.96.0.9'))]);
+  assert.equal(tracker.list().map((r) => r.object), ['Service default/bad']);
+  assert.is(lb.services.revision(db.readTxn()), revision + 1, 'only the delete was written');
 });
 
 sinks('the policy sink applies a batch in one transaction and names each bad object', () => {
