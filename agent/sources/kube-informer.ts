@@ -30,6 +30,8 @@ export interface KindInformerOptions {
   readonly backoff?: BackoffOptions;
   /** Inactivity timeout of a watch request before it reconnects (client default 30 s). */
   readonly watchTimeoutMs?: number;
+  /** Objects per list page (0: unpaged). Default DEFAULT_LIST_PAGE_SIZE. */
+  readonly listPageSize?: number;
 }
 
 /** The client's Watch, refusing to open once the informer is stopping. */
@@ -107,7 +109,7 @@ export class KindInformer {
     }
     const list = async () => {
       this.state = 'listing';
-      const result = await listObjects(config, kind, { fieldSelector: opts.fieldSelector, signal: this.stopping.signal });
+      const result = await listObjects(config, kind, { fieldSelector: opts.fieldSelector, signal: this.stopping.signal, pageSize: opts.listPageSize });
       this.listedSinceWatch = true;
       return result;
     };

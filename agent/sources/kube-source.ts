@@ -40,6 +40,8 @@ export interface KubernetesSourceOptions {
   readonly sinkBackoff?: BackoffOptions;
   /** Inactivity timeout of a watch before it reconnects. Client default 30 s. */
   readonly watchTimeoutMs?: number;
+  /** Objects per page of a list (0: one response). Default 500, as client-go. */
+  readonly listPageSize?: number;
   readonly logger?: Logger;
 }
 
@@ -75,6 +77,10 @@ export class KubernetesSource implements Source {
         throw new SourceConfigError(`source "${this.name}": unknown kind "${kind}" (known: ${KUBE_KINDS.join(', ')})`);
       }
     }
+    const pageSize = opts.listPageSize;
+    if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 0)) {
+      throw new SourceConfigError(`source "${this.name}": listPageSize must be an integer >= 0 (0: unpaged), got ${pageSize}`);
+    }
     if (opts.config.getCurrentCluster() === null) {
       throw new SourceConfigError(`source "${this.name}": the kubeconfig has no current cluster`);
     }
@@ -100,6 +106,7 @@ export class KubernetesSource implements Source {
           fieldSelector: kind === 'Pod' && opts.podsOnNode !== undefined ? `spec.nodeName=${opts.podsOnNode}` : undefined,
           backoff: opts.restartBackoff,
           watchTimeoutMs: opts.watchTimeoutMs,
+          listPageSize: opts.listPageSize,
         }),
     );
     this.initializer = opts.sink.registerInitializer(this.name, this.kinds);

@@ -65,6 +65,37 @@ test('list: items without kind, the list resourceVersion, namespace paths and si
   }
 });
 
+test('paged lists: limit/continue over the first page\'s snapshot; compaction expires the token', async () => {
+  const s = await KubeApiServer.start();
+  try {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) s.create(service(name));
+    type Page = { kind: string; metadata: { resourceVersion: string; continue?: string }; items: { metadata: { name: string } }[] };
+    const get = async (query: string) => (await (await fetch(`${s.url}/api/v1/services?${query}`)).json()) as Page;
+    const first = await get('limit=2');
+    const rv = first.metadata.resourceVersion;
+    s.create(service('f'));
+    s.delete('Service', 'default', 'a');
+    const names: string[] = first.items.map((i) => i.metadata.name);
+    let page = first;
+    while (page.metadata.continue !== undefined) {
+      page = await get(`limit=2&continue=${page.metadata.continue}`);
+      assert.is(page.kind, 'ServiceList');
+      assert.is(page.metadata.resourceVersion, rv, 'every page is of the first page\'s snapshot');
+      names.push(...page.items.map((i) => i.metadata.name));
+    }
+    assert.equal(names, ['a', 'b', 'c', 'd', 'e'], 'neither the later create nor the delete shows');
+    assert.is((await get('limit=10')).metadata.continue, undefined, 'one page when everything fits');
+    const again = await get('limit=2');
+    s.compact();
+    const expired = await fetch(`${s.url}/api/v1/services?limit=2&continue=${again.metadata.continue!}`);
+    assert.is(expired.status, 410);
+    assert.match(((await expired.json()) as { message: string }).message, /continue parameter is too old/);
+    assert.is((await fetch(`${s.url}/api/v1/services?limit=2&continue=garbage`)).status, 400);
+  } finally {
+    await s.close();
+  }
+});
+
 test('watch: replay after a resourceVersion, then live; rv 0 starts from the current state', async () => {
   const s = await KubeApiServer.start();
   try {

@@ -76,6 +76,41 @@ basics('the initial list of every kind is applied, then the initializer is marke
   }
 });
 
+basics('a large initial list arrives in pages of 500, as client-go reads it; every object applied', async () => {
+  const h = await harness({ kinds: ['Service'] }, (s) => {
+    for (let i = 0; i < 1200; i++) s.create(service(`svc-${i}`, 'default', `10.96.${i >> 8}.${i & 255}`));
+  });
+  try {
+    await h.source.start();
+    assert.is(await h.source.synced, true);
+    assert.is(h.sink.names().length, 1200);
+    const lists = h.server.requestsFor('/api/v1/services', false);
+    assert.equal(lists.map((r) => [r.query.limit, r.query.continue !== undefined, r.status]), [['500', false, 200], ['500', true, 200], ['500', true, 200]]);
+    // The watch starts at the list's resourceVersion: a later change arrives.
+    h.server.delete('Service', 'default', 'svc-7');
+    await waitFor('the delete after the paged list', () => h.sink.get('Service', 'default', 'svc-7') === undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+basics('a continue token that expired (410) restarts the list unpaged; nothing is missed', async () => {
+  const h = await harness({ kinds: ['Service'], listPageSize: 2 }, (s) => {
+    for (const name of ['a', 'b', 'c', 'd', 'e']) s.create(service(name));
+  });
+  try {
+    h.server.failNext('/api/v1/services', 1, { status: 410, on: 'continue' });
+    await h.source.start();
+    assert.is(await h.source.synced, true);
+    assert.equal(h.sink.names(), ['a', 'b', 'c', 'd', 'e'].map((n) => `Service default/${n}`));
+    const lists = h.server.requestsFor('/api/v1/services', false);
+    assert.equal(lists.map((r) => [r.query.limit, r.query.continue !== undefined, r.status]), [['2', false, 200], ['2', true, 410], [undefined, false, 200]]);
+    assert.is(h.source.health().status, 'ok', 'an expired token is not an error of the source');
+  } finally {
+    await h.close();
+  }
+});
+
 basics('watch events: add, update and delete of every kind reach the sink', async () => {
   const h = await harness();
   try {
@@ -330,6 +365,7 @@ lifecycle('bad options are refused at construction', async () => {
     assert.throws(() => new KubernetesSource({ sink, config, kinds: [] }), /no kinds/);
     assert.throws(() => new KubernetesSource({ sink, config, kinds: ['Deployment' as 'Pod'] }), /unknown kind "Deployment"/);
     assert.throws(() => new KubernetesSource({ sink, config, batchMaxEvents: 0 }), /batch size/);
+    assert.throws(() => new KubernetesSource({ sink, config, listPageSize: 2.5 }), /listPageSize must be an integer >= 0/);
   } finally {
     await server.close();
     tmp.cleanup();

@@ -2,7 +2,8 @@
 // the real @kubernetes/client-node to talk to it over HTTP(S), with the
 // behaviour tests need to provoke: a shared resourceVersion counter, replay
 // of the event log after a watch's resourceVersion, compaction (410 Gone),
-// dropped watches and injected failures. Objects are created, updated and
+// paged lists (limit/continue over the first page's snapshot; a compaction
+// expires their tokens), dropped watches and injected failures. Objects are created, updated and
 // deleted through methods, not HTTP. Bound to 127.0.0.1; plain HTTP unless
 // given a certificate (then the kubeconfig carries the CA).
 import { execFileSync } from 'node:child_process';
@@ -75,13 +76,29 @@ interface OpenWatch {
 interface Failure {
   count: number;
   readonly status: number;
-  readonly on: 'list' | 'watch' | 'any';
+  readonly on: FailOn;
 }
+
+/** Which requests an injected failure hits: lists, watches, continued (second and later) pages of a list, or any. */
+type FailOn = 'list' | 'watch' | 'continue' | 'any';
 
 interface Route {
   readonly resource: ResourceDef;
   readonly namespace: string | undefined;
   readonly name: string | undefined;
+}
+
+interface ListBody {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly metadata: { readonly resourceVersion: string; readonly continue?: string };
+  readonly items: readonly unknown[];
+}
+
+function failureApplies(on: FailOn, watch: boolean, continued: boolean): boolean {
+  if (on === 'any') return true;
+  if (on === 'continue') return !watch && continued;
+  return (on === 'watch') === watch;
 }
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -96,6 +113,8 @@ export class KubeApiServer {
   private log: LogEvent[] = [];
   private readonly watches = new Set<OpenWatch>();
   private readonly failures = new Map<string, Failure>();
+  /** The first page's list of every paged list still being read, by continue-token id. */
+  private readonly pagedLists = new Map<string, ListBody>();
   private server!: Server;
   url = '';
 
@@ -210,12 +229,13 @@ export class KubeApiServer {
 
   /**
    * Forgets the event log up to now: open watches end with an ERROR event
-   * (410 Expired) and any later watch from an older resourceVersion gets
-   * HTTP 410, so clients must relist.
+   * (410 Expired), any later watch from an older resourceVersion gets HTTP
+   * 410, so clients must relist, and so does a paged list's continue token.
    */
   compact(): void {
     this.compactedRv = this.rv;
     this.log = [];
+    this.pagedLists.clear();
     for (const w of [...this.watches]) {
       this.send(w, { type: 'ERROR', object: expiredStatus(this.rv) });
       this.endWatch(w);
@@ -231,7 +251,7 @@ export class KubeApiServer {
    * Answers `status` (default 500) to the next `count` requests for `path`
    * (exact, without query), counting only lists, only watches, or any.
    */
-  failNext(path: string, count: number, opts: { status?: number; on?: 'list' | 'watch' | 'any' } = {}): void {
+  failNext(path: string, count: number, opts: { status?: number; on?: FailOn } = {}): void {
     this.failures.set(path, { count, status: opts.status ?? 500, on: opts.on ?? 'any' });
   }
 
@@ -271,7 +291,7 @@ export class KubeApiServer {
       return answer(401, status(401, 'Unauthorized', 'Unauthorized'));
     }
     const failure = this.failures.get(url.pathname);
-    if (failure !== undefined && failure.count > 0 && (failure.on === 'any' || (failure.on === 'watch') === watch)) {
+    if (failure !== undefined && failure.count > 0 && failureApplies(failure.on, watch, query.continue !== undefined)) {
       failure.count--;
       return answer(failure.status, status(failure.status, 'InternalError', 'injected failure'));
     }
@@ -291,7 +311,11 @@ export class KubeApiServer {
       if (found === undefined) return answer(404, status(404, 'NotFound', `${route.resource.plural} "${route.name}" not found`));
       return answer(200, found);
     }
-    if (!watch) return answer(200, this.listBody(route, selector));
+    if (!watch) {
+      if (query.continue !== undefined) return this.continueList(query.continue, query.limit, answer);
+      const list = this.listBody(route, selector);
+      return answer(200, query.limit === undefined ? list : this.firstPage(list, query.limit));
+    }
     const from = query.resourceVersion ?? '';
     if (from !== '' && from !== '0' && Number(from) < this.compactedRv) {
       return answer(410, status(410, 'Expired', `too old resource version: ${from} (${this.compactedRv})`));
@@ -317,7 +341,38 @@ export class KubeApiServer {
     for (const e of this.log) if (e.rv > after) this.deliver(w, e);
   }
 
-  private listBody(route: Route, selector: FieldSelector): unknown {
+  /** The first `limit` items of list; the rest wait under a continue token. */
+  private firstPage(list: ListBody, limit: string): ListBody {
+    const n = Number(limit);
+    if (!(n > 0) || list.items.length <= n) return list;
+    const id = randomUUID();
+    this.pagedLists.set(id, list);
+    return this.page(list, id, 0, n);
+  }
+
+  private continueList(token: string, limit: string | undefined, answer: (status: number, body: unknown) => void): void {
+    let at: { id: string; offset: number };
+    try {
+      at = JSON.parse(Buffer.from(token, 'base64url').toString()) as { id: string; offset: number };
+    } catch {
+      return answer(400, status(400, 'BadRequest', 'continue key is not valid'));
+    }
+    const snap = this.pagedLists.get(at.id);
+    if (snap === undefined) {
+      return answer(410, status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result.'));
+    }
+    return answer(200, this.page(snap, at.id, at.offset, Number(limit ?? snap.items.length)));
+  }
+
+  private page(list: ListBody, id: string, offset: number, n: number): ListBody {
+    const end = offset + n;
+    const more = end < list.items.length;
+    if (!more) this.pagedLists.delete(id);
+    const token = more ? Buffer.from(JSON.stringify({ id, offset: end })).toString('base64url') : undefined;
+    return { ...list, metadata: { ...list.metadata, ...(token === undefined ? {} : { continue: token }) }, items: list.items.slice(offset, end) };
+  }
+
+  private listBody(route: Route, selector: FieldSelector): ListBody {
     const w = { resource: route.resource, namespace: route.namespace, selector };
     const items = [...this.objectsOf(route.resource).values()]
       .filter((o) => this.visible(w, o))
