@@ -1,8 +1,9 @@
 // `--once`: wait until the agent has converged — every source synced, the
 // policy computation has nothing left to do, every reconciler has caught up
 // with its table, pruned once after initialization, and has no failed row
-// waiting for a retry — or until the deadline. Then report what is wrong:
-// rejected objects, broken sources, reconciler errors.
+// waiting for a retry — or until the deadline, or at once when a source
+// cannot sync without an outside change (a file that never parsed). Then
+// report what is wrong: rejected objects, broken sources, reconciler errors.
 import type { Agent } from './agent.js';
 import { agentProblems } from './agent-status.js';
 import type { Registry } from 'prom-client';
@@ -40,6 +41,18 @@ function policySettled(agent: Agent): boolean {
   return false;
 }
 
+/** Unsynced sources that only an outside change can sync (a file that never parsed); undefined when some other source may still sync. */
+function blockedSources(agent: Agent): string[] | undefined {
+  const blocked: string[] = [];
+  for (const s of agent.sources.all) {
+    if (s.isSynced) continue;
+    const waits = s.health().syncWaitsFor;
+    if (waits === undefined) return undefined;
+    blocked.push(`source ${s.name} cannot finish its initial sync until ${waits}`);
+  }
+  return blocked.length > 0 ? blocked : undefined;
+}
+
 /** What still keeps the agent from having converged (empty: converged). */
 async function outstanding(agent: Agent): Promise<string[]> {
   const waiting: string[] = [];
@@ -69,13 +82,16 @@ async function outstanding(agent: Agent): Promise<string[]> {
 export async function converge(agent: Agent, timeoutMs: number): Promise<ConvergenceResult> {
   const start = Date.now();
   let waiting = await outstanding(agent);
-  while (waiting.length > 0 && Date.now() - start < timeoutMs) {
+  let blocked: string[] | undefined;
+  // A source blocked on a broken file will not sync by waiting: stop at once.
+  while (waiting.length > 0 && (blocked = blockedSources(agent)) === undefined && Date.now() - start < timeoutMs) {
     await sleep(POLL_MS);
     waiting = await outstanding(agent);
   }
   const errors: string[] = [];
   for (const r of agent.cp.rejections.list()) errors.push(`${r.object} (source ${r.source}): ${r.error}`);
   errors.push(...agentProblems(agent));
-  if (waiting.length > 0) errors.push(`did not converge within ${Math.round(timeoutMs / 1000)} s: ${waiting.join('; ')}`);
+  if (blocked !== undefined) errors.push(`did not converge: ${blocked.join('; ')} (nothing was pruned)`);
+  else if (waiting.length > 0) errors.push(`did not converge within ${Math.round(timeoutMs / 1000)} s: ${waiting.join('; ')}`);
   return { converged: waiting.length === 0, errors: [...new Set(errors)], elapsedMs: Date.now() - start };
 }

@@ -21,6 +21,8 @@ interface FileRecord {
   hash: string;
   objects: readonly FileObject[];
   problems: readonly FileProblem[];
+  /** Whether some version of the file was read and parsed. */
+  parsedOnce: boolean;
 }
 
 export class FileSet {
@@ -39,14 +41,14 @@ export class FileSet {
   update(file: string, hash: string, parsed: ParsedFile): boolean {
     const prev = this.files.get(file);
     const ok = parsed.problems.length === 0;
-    this.files.set(file, { hash, objects: ok ? parsed.objects : (prev?.objects ?? []), problems: parsed.problems });
+    this.files.set(file, { hash, objects: ok ? parsed.objects : (prev?.objects ?? []), problems: parsed.problems, parsedOnce: ok || prev?.parsedOnce === true });
     return ok;
   }
 
   /** The file could not be read: keep its objects, record why (and forget its hash so it is read again). */
   failed(file: string, problem: FileProblem): void {
     const prev = this.files.get(file);
-    this.files.set(file, { hash: '', objects: prev?.objects ?? [], problems: [problem] });
+    this.files.set(file, { hash: '', objects: prev?.objects ?? [], problems: [problem], parsedOnce: prev?.parsedOnce === true });
   }
 
   remove(file: string): void {
@@ -66,6 +68,11 @@ export class FileSet {
   /** Whether `file` is currently broken. */
   isBroken(file: string): boolean {
     return (this.files.get(file)?.problems.length ?? 0) > 0;
+  }
+
+  /** Broken files that never parsed, in path order: what they define is unknown. */
+  neverParsed(): string[] {
+    return this.paths().filter((f) => !this.files.get(f)!.parsedOnce);
   }
 
   /** The winning definition of every object, and the conflicts. */

@@ -92,6 +92,8 @@ export class FileSource implements Source {
   private scanAgain = false;
   private scansStarted = 0;
   private scansFinished = 0;
+  private syncing = false;
+  private lastBlocker: string | undefined;
   /** Objects deleted by the latest scan, so a rejected delete can still name its file. */
   private removed = new Map<string, OwnedObject>();
   private started = false;
@@ -145,7 +147,6 @@ export class FileSource implements Source {
       this.requestScan();
     }, this.rescanIntervalMs);
     this.requestScan();
-    void this.firstSync();
   }
 
   /** Stops watching and scanning, applies what is buffered (one attempt). Idempotent. */
@@ -197,7 +198,14 @@ export class FileSource implements Source {
       this.writer.lastError !== undefined && (this.lastError === undefined || this.writer.lastError.at > this.lastError.at)
         ? this.writer.lastError
         : this.lastError;
-    return { status, synced: this.isSynced, problems, ...(lastError === undefined ? {} : { lastError }) };
+    const waits = this.isSynced || this.scansFinished === 0 ? undefined : this.syncBlocker();
+    return {
+      status,
+      synced: this.isSynced,
+      problems,
+      ...(lastError === undefined ? {} : { lastError }),
+      ...(waits === undefined ? {} : { syncWaitsFor: waits }),
+    };
   }
 
   counters(): FileSourceCounters {
@@ -218,12 +226,35 @@ export class FileSource implements Source {
     };
   }
 
-  private async firstSync(): Promise<void> {
-    await this.scanning;
-    if (!(await this.writer.completeInitializer(this.initializer))) return;
-    this.isSynced = true;
-    this.logger.info({ objects: this.applied.size }, 'initial scan applied; initializer done');
-    this.resolveSynced(true);
+  /**
+   * What keeps the initial sync from finishing: the directory unreadable, or
+   * a file that never parsed. Its objects are unknown, and finishing would
+   * let the tables prune what that file defined (on a restart: services the
+   * datapath is serving), so the sync waits for it to parse or go away.
+   */
+  private syncBlocker(): string | undefined {
+    if (this.dirProblem !== undefined) return `${this.dir} to be readable`;
+    const files = this.files.neverParsed();
+    return files.length === 0 ? undefined : `${files.join(', ')} to parse`;
+  }
+
+  /** After a scan: completes the initializer once nothing blocks it (once). */
+  private finishSyncIfReady(): void {
+    if (this.isSynced || this.syncing || this.stopped !== undefined) return;
+    const blocker = this.syncBlocker();
+    if (blocker !== undefined) {
+      if (blocker !== this.lastBlocker) this.logger.warn({ waitingFor: blocker }, `initial sync waits for ${blocker}; nothing is pruned meanwhile`);
+      this.lastBlocker = blocker;
+      return;
+    }
+    this.syncing = true;
+    void this.writer.completeInitializer(this.initializer).then((done) => {
+      this.syncing = false;
+      if (!done) return;
+      this.isSynced = true;
+      this.logger.info({ objects: this.applied.size }, 'initial scan applied; initializer done');
+      this.resolveSynced(true);
+    });
   }
 
   private watchDir(): void {
@@ -261,7 +292,9 @@ export class FileSource implements Source {
       return;
     }
     this.scansStarted++;
+    let completed = false;
     this.scanning = this.scan()
+      .then(() => void (completed = true))
       .catch((err: unknown) => {
         this.errors++;
         this.lastError = { message: `scan failed: ${errorMessage(err)}`, at: new Date() };
@@ -270,6 +303,7 @@ export class FileSource implements Source {
       .finally(() => {
         this.scansFinished++;
         this.scanning = undefined;
+        if (completed) this.finishSyncIfReady();
         if (this.scanAgain) {
           this.scanAgain = false;
           this.requestScan();

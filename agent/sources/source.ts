@@ -17,6 +17,8 @@ export interface SourceHealth {
   readonly lastError?: { readonly message: string; readonly at: Date };
   /** What is wrong right now, one line each; empty when `ok`. */
   readonly problems: readonly string[];
+  /** Set while the initial sync cannot finish until something outside changes (a file that never parsed is fixed). */
+  readonly syncWaitsFor?: string;
 }
 
 /** Counters shared by all sources; monotonic except where noted. */

@@ -68,6 +68,7 @@ once(
     const r = await runOnce(dirs, ['--source-dir', dirs.sourceDir, '--node-name', 'n1']);
     assert.is(r.code, 1, r.stdout);
     assert.match(r.stdout, /source files: .*broken\.yaml:\d+:\d+: /);
+    assert.match(r.stdout, /did not converge: source files cannot finish its initial sync until .*broken\.yaml to parse \(nothing was pruned\)/);
   }),
 );
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FileSource, RecordingSink, SourceConfigError, type FileSourceOptions, type RecordingSinkOptions } from '../../agent/index.js';
-import { captureLogger, tempDir, WARN } from './fixtures.js';
+import { captureLogger, tempDir, waitFor, WARN } from './fixtures.js';
 
 const svc = (name: string, ip = '10.96.0.10', ns?: string) =>
   `apiVersion: v1\nkind: Service\nmetadata:\n  name: ${name}\n${ns === undefined ? '' : `  namespace: ${ns}\n`}spec:\n  clusterIP: ${ip}\n  ports:\n  - port: 80\n`;
@@ -25,6 +25,7 @@ interface Harness {
   source: FileSource;
   log: ReturnType<typeof captureLogger>;
   write: (name: string, text: string) => void;
+  rm: (name: string) => void;
   close: () => Promise<void>;
 }
 
@@ -40,6 +41,7 @@ function harness(opts: Partial<FileSourceOptions> = {}, sinkOpts: RecordingSinkO
     source,
     log,
     write: (name, text) => writeFileSync(join(tmp.dir, name), text),
+    rm: (name) => rmSync(join(tmp.dir, name)),
     close: async () => {
       await source.stop();
       tmp.cleanup();
@@ -139,12 +141,18 @@ broken('a file that fails to parse is reported with its name and line; the other
   const h = harness();
   try {
     h.write('good.yaml', svc('good'));
-    h.write('broken.yaml', `${svc('fine')}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [oops\n  x: 1\n`);
+    h.write('broken-later.yaml', svc('later'));
     await h.source.start();
-    assert.ok(await h.source.synced, 'a broken file does not block the initial sync');
+    assert.ok(await h.source.synced);
+    h.write('broken-later.yaml', 'kind: Service\nmetadata: [\n');
+    assert.ok(await h.source.rescan());
+    h.rm('broken-later.yaml');
+    h.write('broken.yaml', `${svc('fine')}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [oops\n  x: 1\n`);
+    assert.ok(await h.source.rescan());
     assert.equal(h.sink.names(), ['Service default/good'], 'nothing of the broken file, the others apply');
     const health = h.source.health();
     assert.is(health.status, 'degraded');
+    assert.is(health.syncWaitsFor, undefined, 'once synced, a broken file holds nothing');
     assert.is(health.problems.length, 1);
     assert.match(health.problems[0]!, new RegExp(`^${h.dir}/broken\\.yaml:1[34]:\\d+: `));
     const warning = h.log.records.find((r) => r.level >= WARN && r.file === join(h.dir, 'broken.yaml'));
@@ -157,6 +165,48 @@ broken('a file that fails to parse is reported with its name and line; the other
     assert.equal(h.sink.names(), ['Service default/fine', 'Service default/fixed', 'Service default/good']);
     assert.is(h.source.health().status, 'ok');
     assert.ok(h.log.messages().some((m) => m.startsWith('resolved: ')));
+  } finally {
+    await h.close();
+  }
+});
+
+broken('a file broken from the start holds the initial sync (nothing is pruned) until it parses; the others apply', async () => {
+  const h = harness();
+  try {
+    h.write('good.yaml', svc('good'));
+    h.write('broken.yaml', 'apiVersion: v1\nkind: Service\nmetadata: [\n');
+    await h.source.start();
+    await waitFor('the first scan to be applied', () => h.sink.names().length === 1);
+    assert.ok(await h.source.rescan(), 'a second scan, still broken');
+    assert.equal(h.sink.names(), ['Service default/good']);
+    assert.is(h.source.isSynced, false);
+    assert.equal(h.sink.initializers.map((i) => i.doneAfterBatches), [undefined], 'the initializer is still pending');
+    const health = h.source.health();
+    assert.equal([health.status, health.synced, health.syncWaitsFor], ['degraded', false, `${join(h.dir, 'broken.yaml')} to parse`]);
+    const warnings = h.log.records.filter((r) => r.level >= WARN && typeof r.waitingFor === 'string');
+    assert.is(warnings.length, 1, 'said once, not at every scan');
+    h.write('broken.yaml', svc('fixed'));
+    assert.ok(await h.source.rescan());
+    assert.ok(await h.source.synced);
+    assert.equal(h.sink.names(), ['Service default/fixed', 'Service default/good']);
+    assert.ok(h.sink.initializers[0]!.doneAfterBatches !== undefined, 'done after the fixed file applied');
+    assert.is(h.source.health().syncWaitsFor, undefined);
+  } finally {
+    await h.close();
+  }
+});
+
+broken('a broken file removed before it ever parsed releases the initial sync', async () => {
+  const h = harness();
+  try {
+    h.write('broken.yaml', 'kind: [\n');
+    await h.source.start();
+    assert.ok(await h.source.rescan());
+    assert.is(h.source.isSynced, false);
+    h.rm('broken.yaml');
+    assert.ok(await h.source.rescan());
+    assert.ok(await h.source.synced);
+    assert.is(h.source.health().status, 'ok');
   } finally {
     await h.close();
   }
