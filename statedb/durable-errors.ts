@@ -30,3 +30,14 @@ export class StoreWriteError extends DurableStoreError {}
 
 /** The store cannot do this now: opened twice, closed, or a durable table registered after opening. */
 export class StoreStateError extends DurableStoreError {}
+
+/** Another open store (this process or another) holds the store file: one writer per store. */
+export class StoreLockedError extends DurableStoreError {
+  constructor(
+    path: string,
+    /** The holder's pid as it wrote it, when readable (in its own PID namespace). */
+    readonly holderPid: number | undefined,
+  ) {
+    super(path, undefined, `in use by another open store${holderPid === undefined ? '' : ` (pid ${holderPid})`}; one process may open a store at a time`);
+  }
+}

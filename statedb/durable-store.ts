@@ -10,6 +10,7 @@ import type * as Lmdb from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import { describeKey } from './binary.js';
 import { checkStoreFile } from './durable-file.js';
+import { OwnerLock } from './owner-lock.js';
 import {
   StoreDecodeError,
   StoreIncompatibleError,
@@ -56,21 +57,30 @@ export class LmdbStore {
   private readonly meta: Database<unknown, string>;
   private readonly rows: Database<unknown, Buffer>;
 
+  private readonly owner: OwnerLock;
+
   /**
-   * Opens (creating when absent) the store file. `sync: false` skips the
-   * fsync of each commit (lmdb noSync). Throws StoreUnreadableError.
+   * Takes the store's owner lock (see owner-lock.ts), then opens (creating
+   * when absent) the store file. `sync: false` skips the fsync of each
+   * commit (lmdb noSync). Throws StoreLockedError, StoreUnreadableError.
    */
   constructor(
     readonly path: string,
     sync = true,
   ) {
-    checkStoreFile(path);
+    this.owner = OwnerLock.acquire(path);
     try {
-      this.env = lmdb().open({ path, noSubdir: true, maxDbs: 4, ...(sync ? {} : { noSync: true }) });
-      this.meta = this.env.openDB<unknown, string>({ name: 'meta' });
-      this.rows = this.env.openDB<unknown, Buffer>({ name: 'rows', keyEncoding: 'binary' });
+      checkStoreFile(path);
+      try {
+        this.env = lmdb().open({ path, noSubdir: true, maxDbs: 4, ...(sync ? {} : { noSync: true }) });
+        this.meta = this.env.openDB<unknown, string>({ name: 'meta' });
+        this.rows = this.env.openDB<unknown, Buffer>({ name: 'rows', keyEncoding: 'binary' });
+      } catch (e) {
+        throw new StoreUnreadableError(path, undefined, `cannot open: ${(e as Error).message}`, { cause: e });
+      }
     } catch (e) {
-      throw new StoreUnreadableError(path, undefined, `cannot open: ${(e as Error).message}`, { cause: e });
+      this.owner.release();
+      throw e;
     }
   }
 
@@ -186,9 +196,22 @@ export class LmdbStore {
     await this.env.flushed;
   }
 
+  /**
+   * After a failed open (nothing written): gives the owner lock up at once,
+   * so the caller can fix things and open again, and closes in the background.
+   */
+  abandon(): Promise<void> {
+    this.owner.release();
+    return this.env.close();
+  }
+
   /** Closes the environment; lmdb's worker no longer keeps the process alive. */
   async close(): Promise<void> {
-    await this.env.close();
+    try {
+      await this.env.close();
+    } finally {
+      this.owner.release();
+    }
   }
 
   private row(table: string, key: Buffer, value: unknown): StoredRow {

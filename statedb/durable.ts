@@ -126,7 +126,8 @@ export class DurableStore implements AsyncDisposable {
  * registering the tables and before any reader or writer touches them.
  * Then every commit that changes durable tables is written first (see the
  * file comment). Tables in the store that are not durable in `db` are left
- * alone. One store per DB, one process per store file.
+ * alone. One store per DB, and one open store per file (an exclusive lock,
+ * released by close() or the process's death).
  *
  * Throws (and leaves the DB without a store, its tables empty):
  * StoreUnreadableError (not an LMDB file, truncated, cannot open),
@@ -134,7 +135,9 @@ export class DurableStore implements AsyncDisposable {
  * index or key type changed; a row whose key no longer matches its
  * primary index), StoreDecodeError (a row that cannot be decoded),
  * StoreStateError (the DB already has a store, or a durable table was
- * written before the store was opened). Each names the file and the table.
+ * written before the store was opened), StoreLockedError (another open
+ * store, in this process or another, holds the file). Each names the file
+ * and the table.
  */
 export function openStore(db: DB, path: string, opts: OpenStoreOptions = {}): DurableStore {
   const existing = stores.get(db);
@@ -147,7 +150,7 @@ export function openStore(db: DB, path: string, opts: OpenStoreOptions = {}): Du
   try {
     restored = restoreAll(db, lmdb, durable);
   } catch (e) {
-    void lmdb.close();
+    void lmdb.abandon();
     throw e;
   }
   const store = new DurableStore(db, lmdb, restored);

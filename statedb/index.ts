@@ -45,6 +45,7 @@ export {
   DurableStoreError,
   StoreDecodeError,
   StoreIncompatibleError,
+  StoreLockedError,
   StoreStateError,
   StoreUnreadableError,
   StoreWriteError,

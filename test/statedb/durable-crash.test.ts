@@ -3,7 +3,9 @@
 // hold a consistent prefix of the commits. Each commit i sets the counter
 // row to i, inserts item i and deletes item i-5, across two tables, so the
 // rows themselves say which commits are present. The child is this file
-// run again with FLAGELLA_DURABLE_CRASH_CHILD set to the store path.
+// run again with FLAGELLA_DURABLE_CRASH_CHILD set to the store path. While
+// the child holds the store, this process cannot open it (StoreLockedError);
+// once the child is killed, it can.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DB, Keys, openStore, uniqueIndex } from '../../statedb/index.js';
+import { DB, Keys, openStore, StoreLockedError, uniqueIndex } from '../../statedb/index.js';
 
 interface Counter {
   readonly id: 0;
@@ -84,6 +86,18 @@ async function verify(path: string): Promise<number> {
 interface Run {
   acked: number;
   started: number;
+  /** What opening the store here said while the child held it: the holder's pid, or what else happened. */
+  whileHeld: number | string | undefined;
+  pid: number | undefined;
+}
+
+function openWhileHeld(path: string): number | string | undefined {
+  try {
+    void openStore(crashDB().db, path).close();
+    return 'opened';
+  } catch (e) {
+    return e instanceof StoreLockedError ? e.holderPid : String(e);
+  }
 }
 
 /** Runs the child until it has acknowledged `minCommits` commits plus a random delay, then SIGKILLs it. */
@@ -93,7 +107,7 @@ function runAndKill(path: string, minCommits: number, sync: boolean): Promise<Ru
     env: { ...process.env, FLAGELLA_DURABLE_CRASH_CHILD: path, FLAGELLA_DURABLE_CRASH_SYNC: sync ? '1' : '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const run: Run = { acked: -1, started: -1 };
+  const run: Run = { acked: -1, started: -1, whileHeld: undefined, pid: proc.pid };
   let buf = '';
   let err = '';
   let killTimer: NodeJS.Timeout | undefined;
@@ -109,7 +123,10 @@ function runAndKill(path: string, minCommits: number, sync: boolean): Promise<Ru
       buf = lines.pop()!;
       for (const line of lines) {
         const [tag, num] = line.split(' ');
-        if (tag === 'start') run.started = Number(num);
+        if (tag === 'start') {
+          run.started = Number(num);
+          run.whileHeld = openWhileHeld(path);
+        }
         if (tag === 'c') run.acked = Number(num);
       }
       if (killTimer === undefined && run.started >= 0 && run.acked - run.started >= minCommits) {
@@ -142,6 +159,7 @@ if (childPath !== undefined) {
       for (let round = 0; round < rounds; round++) {
         const run = await runAndKill(path, 20 + Math.floor(Math.random() * 200), sync);
         assert.is(run.started, last, `round ${round}: the child restarted from the verified state`);
+        assert.is(run.whileHeld, run.pid, `round ${round}: refused here while the child held the store`);
         const n = await verify(path);
         assert.ok(n >= run.acked, `round ${round}: commit ${run.acked} was acknowledged, store holds ${n}`);
         assert.ok(n <= run.acked + 1, `round ${round}: store holds ${n}, at most one commit past ${run.acked}`);

@@ -14,9 +14,11 @@ import {
   openStore,
   StoreDecodeError,
   StoreIncompatibleError,
+  StoreLockedError,
   StoreStateError,
   StoreUnreadableError,
   StoreWriteError,
+  storeOf,
   uniqueIndex,
 } from '../../statedb/index.js';
 import type { DurableStoreError, RowCodec } from '../../statedb/index.js';
@@ -185,6 +187,20 @@ restore('an empty store and a store with no durable tables open fine; tables new
   const s1 = openStore(a.db, path);
   assert.equal(s1.restored, [{ table: 'services', rows: 0, revision: 0, created: true }]);
   await s1.close();
+});
+
+restore('one open store per file: a second open is refused, naming the holder, until the first closes', async () => {
+  const path = storePath();
+  const a = makeDB();
+  const s1 = openStore(a.db, path);
+  const b = makeDB();
+  const e = throwsA(() => openStore(b.db, path), StoreLockedError) as StoreLockedError;
+  assert.is(e.holderPid, process.pid);
+  assert.match(e.message, new RegExp(`^store ${path}: in use by another open store \\(pid ${process.pid}\\)`));
+  assert.is(storeOf(b.db), undefined, 'the refused DB has no store');
+  await s1.close();
+  const s2 = openStore(b.db, path);
+  await s2.close();
 });
 
 restore.run();
