@@ -65,20 +65,34 @@ export class RejectionTracker {
     }
   }
 
-  /** Offers every refused conflict to its sink again; what applies is forgotten, what is still refused stays. */
+  /**
+   * Offers every refused conflict to its sink again, one batch per sink;
+   * what applies is forgotten, what is still refused stays.
+   */
   private retryConflicts(): void {
     if (this.conflicts === 0) return;
-    for (const [key, r] of [...this.rejected]) {
-      if (r.retry === undefined || this.rejected.get(key) !== r) continue;
-      const { change, sink } = r.retry;
-      let error: Error | undefined;
+    const bySink = new Map<ConflictSink, [string, Rejection][]>();
+    for (const entry of this.rejected) {
+      const sink = entry[1].retry?.sink;
+      if (sink === undefined) continue;
+      let list = bySink.get(sink);
+      if (list === undefined) bySink.set(sink, (list = []));
+      list.push(entry);
+    }
+    for (const [sink, entries] of bySink) {
+      let result: ApplyResult;
       try {
-        error = sink.apply([change]).errors[0]?.error;
+        result = sink.apply(entries.map(([, r]) => r.retry!.change));
       } catch {
-        return; // the tables are busy (locked): the next batch tries again
+        continue; // the tables are busy (locked): the next batch tries again
       }
-      if (error === undefined) this.forget(key);
-      else if (error.message !== r.error) this.rejected.set(key, { ...r, error: error.message });
+      const failed = new Map<KubeChange, Error>();
+      for (const e of result.errors) failed.set(e.change, e.error);
+      for (const [key, r] of entries) {
+        const error = failed.get(r.retry!.change);
+        if (error === undefined) this.forget(key);
+        else if (error.message !== r.error) this.rejected.set(key, { ...r, error: error.message });
+      }
     }
   }
 
