@@ -1,8 +1,9 @@
-// Wrappers around any LBMaps: one fails writes at random (seeded), to prove
-// the operations converge under retries; one counts writes, to prove a
-// restarted agent rewrites nothing that is already right.
+// Wrappers around any LBMaps, both built on one write interceptor: one fails
+// writes at random (seeded), to prove the operations converge under retries;
+// one counts writes, to prove a restarted agent rewrites nothing that is
+// already right.
 import { seededRandom } from '../../reconcilers/index.js';
-import type { LBMap, LBMaps, MaglevMap } from './lb-maps.js';
+import type { LBMap, LBMaps } from './lb-maps.js';
 
 /** The error an injected fault throws (the map is left untouched). */
 export class InjectedFaultError extends Error {
@@ -22,6 +23,52 @@ export interface FaultOptions {
   readonly seed: number;
 }
 
+/** A write about to reach a map: `n` keys (deleteMany passes its length; other writes 1). */
+type WriteHook = (map: string, op: 'put' | 'delete' | 'set', n: number) => void;
+
+/** maps with `before` called ahead of every write (a throw stops the write); reads pass through. */
+function interceptWrites(maps: LBMaps, before: WriteHook): LBMaps {
+  const wrap = <K, V>(m: LBMap<K, V>): LBMap<K, V> => ({
+    name: m.name,
+    get: (k) => m.get(k),
+    put: (k, v) => {
+      before(m.name, 'put', 1);
+      m.put(k, v);
+    },
+    delete: (k) => {
+      before(m.name, 'delete', 1);
+      return m.delete(k);
+    },
+    deleteMany: (ks) => {
+      before(m.name, 'delete', ks.length);
+      m.deleteMany(ks);
+    },
+    entries: () => m.entries(),
+  });
+  const mg = maps.maglev;
+  return {
+    services: wrap(maps.services),
+    backends: wrap(maps.backends),
+    revNat: wrap(maps.revNat),
+    affinityMatch: wrap(maps.affinityMatch),
+    sourceRange: wrap(maps.sourceRange),
+    maglev: {
+      name: mg.name,
+      tableSize: mg.tableSize,
+      get: (id) => mg.get(id),
+      set: (id, t) => {
+        before(mg.name, 'set', 1);
+        mg.set(id, t);
+      },
+      delete: (id) => {
+        before(mg.name, 'delete', 1);
+        return mg.delete(id);
+      },
+      ids: () => mg.ids(),
+    },
+  };
+}
+
 /** LBMaps whose writes fail at random; `enabled` turns the faults off and on. */
 export interface FaultyLBMaps extends LBMaps {
   enabled: boolean;
@@ -38,52 +85,15 @@ export function faultyLBMaps(maps: LBMaps, opts: FaultOptions): FaultyLBMaps {
   if (!(opts.probability >= 0 && opts.probability <= 1)) throw new RangeError(`fault probability must be in [0, 1], got ${opts.probability}`);
   const random = seededRandom(opts.seed);
   const state = { enabled: true, injected: 0 };
-  const maybeFail = (map: string, op: string) => {
-    if (!state.enabled || opts.probability === 0) return;
+  const wrapped = interceptWrites(maps, (map, op, n) => {
+    if (n === 0 || !state.enabled || opts.probability === 0) return;
     if (random() < opts.probability) {
       state.injected++;
       throw new InjectedFaultError(map, op);
     }
-  };
-  const wrap = <K, V>(m: LBMap<K, V>): LBMap<K, V> => ({
-    name: m.name,
-    get: (k) => m.get(k),
-    put: (k, v) => {
-      maybeFail(m.name, 'put');
-      m.put(k, v);
-    },
-    delete: (k) => {
-      maybeFail(m.name, 'delete');
-      return m.delete(k);
-    },
-    deleteMany: (ks) => {
-      if (ks.length > 0) maybeFail(m.name, 'delete');
-      m.deleteMany(ks);
-    },
-    entries: () => m.entries(),
   });
-  const mg = maps.maglev;
-  const maglev: MaglevMap = {
-    name: mg.name,
-    tableSize: mg.tableSize,
-    get: (id) => mg.get(id),
-    set: (id, t) => {
-      maybeFail(mg.name, 'set');
-      mg.set(id, t);
-    },
-    delete: (id) => {
-      maybeFail(mg.name, 'delete');
-      return mg.delete(id);
-    },
-    ids: () => mg.ids(),
-  };
   return {
-    services: wrap(maps.services),
-    backends: wrap(maps.backends),
-    revNat: wrap(maps.revNat),
-    affinityMatch: wrap(maps.affinityMatch),
-    sourceRange: wrap(maps.sourceRange),
-    maglev,
+    ...wrapped,
     get enabled() {
       return state.enabled;
     },
@@ -117,50 +127,16 @@ export function countingLBMaps(maps: LBMaps): CountingLBMaps {
   let byMap: Record<string, number> = {};
   let puts = 0;
   let deletes = 0;
-  const count = (map: string, op: 'put' | 'delete') => {
-    const k = `${map} ${op}`;
-    byMap[k] = (byMap[k] ?? 0) + 1;
-    if (op === 'put') puts++;
-    else deletes++;
-  };
-  const wrap = <K, V>(m: LBMap<K, V>): LBMap<K, V> => ({
-    name: m.name,
-    get: (k) => m.get(k),
-    put: (k, v) => {
-      count(m.name, 'put');
-      m.put(k, v);
-    },
-    delete: (k) => {
-      count(m.name, 'delete');
-      return m.delete(k);
-    },
-    deleteMany: (ks) => {
-      for (let i = 0; i < ks.length; i++) count(m.name, 'delete');
-      m.deleteMany(ks);
-    },
-    entries: () => m.entries(),
+  const wrapped = interceptWrites(maps, (map, op, n) => {
+    if (n === 0) return;
+    const kind = op === 'delete' ? 'delete' : 'put';
+    const k = `${map} ${kind}`;
+    byMap[k] = (byMap[k] ?? 0) + n;
+    if (kind === 'put') puts += n;
+    else deletes += n;
   });
-  const mg = maps.maglev;
   return {
-    services: wrap(maps.services),
-    backends: wrap(maps.backends),
-    revNat: wrap(maps.revNat),
-    affinityMatch: wrap(maps.affinityMatch),
-    sourceRange: wrap(maps.sourceRange),
-    maglev: {
-      name: mg.name,
-      tableSize: mg.tableSize,
-      get: (id) => mg.get(id),
-      set: (id, t) => {
-        count(mg.name, 'put');
-        mg.set(id, t);
-      },
-      delete: (id) => {
-        count(mg.name, 'delete');
-        return mg.delete(id);
-      },
-      ids: () => mg.ids(),
-    },
+    ...wrapped,
     counts: () => ({ puts, deletes, total: puts + deletes, byMap: { ...byMap } }),
     reset: () => {
       byMap = {};
